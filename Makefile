@@ -1,0 +1,127 @@
+# newsclassd - plain GNU Make.
+#
+#   make              build/newsclass-train, build/newsclass, build/newsclassd
+#   make test         install missing Debian packages, build, run every test
+#   make check        build and run every test (unit, CLI, integration)
+#   make asan|ubsan   the same suite under AddressSanitizer / UBSan
+#   make fuzz         run each fuzz target for FUZZ_SECONDS (clang)
+#   make models       retrain the shipped bundles from ../shared/corpora
+#   make run          the daemon in the foreground with the shipped models
+#   make install      PREFIX=/usr/local DESTDIR=
+
+CC      ?= cc
+BUILD   ?= build
+PYTHON  ?= /usr/bin/python3
+PREFIX  ?= /usr/local
+SHARED  ?= ../shared
+FUZZ_SECONDS ?= 60
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+          -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SAN_CFLAGS) -Ilib
+LIBS    = -lsvm -lstdc++ -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
+          -lsystemd -lm -pthread
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_CFLAGS)
+
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+PROGS   = $(BUILD)/newsclass-train $(BUILD)/newsclass $(BUILD)/newsclassd
+
+DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all test deps check unit cli integ asan ubsan tsan fuzz models run \
+        bench install uninstall clean
+.SUFFIXES:
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libnewsclass.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/newsclass-train: $(BUILD)/obj/training/train.o $(BUILD)/libnewsclass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/newsclassd: $(BUILD)/obj/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libnewsclass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJ) \
+		$(BUILD)/libnewsclass.a $(LIBS) -lcmocka
+
+# The README's test command: install what is missing, then run everything.
+test: deps
+	$(MAKE) check
+
+deps:
+	@scripts/install-deps
+
+check: unit cli integ
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+		NC_TEST_DATA=tests/data NC_SHARED=$(SHARED) $$t; done
+
+cli: $(PROGS)
+	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) tests/cli/run
+
+integ: $(PROGS)
+	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
+
+SAN_COMMON = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="$(SAN_COMMON) -fsanitize=address,undefined" check
+ubsan:
+	$(MAKE) BUILD=build/ubsan CFLAGS="$(SAN_COMMON) -fsanitize=undefined,float-divide-by-zero,float-cast-overflow" check
+
+# libFuzzer targets need clang.
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -fsanitize=fuzzer,address,undefined
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/*.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) $(WARN) -o $@ $< $(LIB_SRC) $(LIBS)
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/}; echo "== $$n"; \
+		mkdir -p build/fuzz/corpus-$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		    build/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_}; done
+
+models: $(BUILD)/newsclass-train
+	scripts/train-models $(BUILD) $(SHARED)
+
+run: deps
+	$(MAKE) all
+	$(BUILD)/newsclassd --models models
+
+bench: all
+	scripts/bench $(BUILD) $(SHARED)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/newsclassd/models \
+		$(DESTDIR)/etc/newsclassd $(DESTDIR)/lib/systemd/system
+	install -m 755 $(BUILD)/newsclass $(BUILD)/newsclass-train $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/newsclassd $(DESTDIR)$(PREFIX)/sbin/
+	cp -R models/topic models/sentiment $(DESTDIR)$(PREFIX)/share/newsclassd/models/
+	install -m 644 models/README.md $(DESTDIR)$(PREFIX)/share/newsclassd/models/
+	install -m 644 systemd/newsclassd.conf $(DESTDIR)/etc/newsclassd/newsclassd.conf
+	sed 's|@PREFIX@|$(PREFIX)|g' systemd/newsclassd.service.in \
+		> $(DESTDIR)/lib/systemd/system/newsclassd.service
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

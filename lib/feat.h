@@ -1,0 +1,101 @@
+/*
+ * feat.h - features: tokens -> sparse TF-IDF vector over a vocabulary.
+ *
+ * A document is a title and a text.  Both are tokenised (text.h) with the
+ * same flags; terms are word unigrams and, with ngram_max = 2, bigrams of
+ * adjacent tokens that do not cross a clause break, joined by one space.
+ * Title occurrences count title_weight times.  A term's weight is
+ * (1 + ln tf) * idf with sublinear_tf, else tf * idf, where
+ * idf = ln((1 + n_docs) / (1 + df)) + 1; the vector is L2-normalised.
+ * Terms not in the vocabulary are ignored.  Feature ids are 0-based and
+ * ordered like the vocabulary; a vector lists ascending ids.
+ *
+ * The vocabulary is built once by a feat_builder over the training set
+ * (document frequency, min_df / max_features pruning) and then read-only: it
+ * may be shared by any number of threads.  Per-thread state lives in a
+ * struct feat_scratch.
+ */
+#ifndef NC_FEAT_H
+#define NC_FEAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct feat_settings {
+	int ngram_max;		/* 1 or 2 */
+	int title_weight;	/* >= 1: title counts this many times */
+	unsigned text_flags;	/* TEXT_* */
+	int sublinear_tf;	/* 0 or 1 */
+	int min_df;		/* >= 1 */
+	int max_features;	/* 0 = no limit */
+};
+
+/* Defaults: bigrams, title weight 2, negation, sublinear tf, min_df 2. */
+void feat_settings_default(struct feat_settings *s);
+/* 0 if every field is in range, else -1 naming the bad field. */
+int feat_settings_check(const struct feat_settings *s, struct err *err);
+
+struct feat_vec {
+	int32_t *idx;	/* ascending 0-based feature ids */
+	double *val;
+	size_t n;
+	size_t cap;
+};
+
+void feat_vec_init(struct feat_vec *v);
+void feat_vec_release(struct feat_vec *v);
+
+struct feat_vocab;
+struct feat_scratch;
+struct feat_builder;
+
+struct feat_scratch *feat_scratch_new(void);
+void feat_scratch_destroy(struct feat_scratch **sp);
+
+/* Builder: count document frequencies, then prune into a vocabulary. */
+struct feat_builder *feat_builder_new(const struct feat_settings *s);
+void feat_builder_destroy(struct feat_builder **bp);
+/* Count one document.  -1 on invalid UTF-8 (err says where). */
+int feat_builder_add(struct feat_builder *b, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct err *err);
+/*
+ * Keep terms with df >= min_df; if max_features > 0 keep the max_features
+ * most frequent (ties broken by byte order of the term).  Terms are ordered
+ * bytewise.  The new vocabulary belongs to the caller.  -1 if no term is
+ * left.
+ */
+int feat_builder_finish(struct feat_builder *b, struct feat_vocab **out,
+    struct err *err);
+
+/*
+ * Read a vocabulary file written by feat_vocab_save.  Errors name the file
+ * and line: bad header, bad line, duplicate or unsorted term, df out of
+ * range, count mismatch.  The result belongs to the caller.
+ */
+int feat_vocab_load(const char *path, const struct feat_settings *s,
+    struct feat_vocab **out, struct err *err);
+/* Write the vocabulary (not atomically; bundle.c handles that). */
+int feat_vocab_save(const struct feat_vocab *v, const char *path,
+    struct err *err);
+void feat_vocab_destroy(struct feat_vocab **vp);
+
+size_t feat_vocab_size(const struct feat_vocab *v);
+const struct feat_settings *feat_vocab_settings(const struct feat_vocab *v);
+/* Term i (NUL-terminated, owned by the vocabulary) and its idf. */
+const char *feat_vocab_term(const struct feat_vocab *v, size_t i);
+double feat_vocab_idf(const struct feat_vocab *v, size_t i);
+/* Feature id of term[0..len), or -1. */
+int32_t feat_vocab_lookup(const struct feat_vocab *v, const char *term,
+    size_t len);
+
+/*
+ * Vectorise one document into out (emptied first), reusing scratch.
+ * -1 on invalid UTF-8 in title or text (err names which and where).
+ */
+int feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct feat_scratch *scratch,
+    struct feat_vec *out, struct err *err);
+
+#endif

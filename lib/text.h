@@ -1,0 +1,81 @@
+/*
+ * text.h - the tokeniser: UTF-8 text in, normalised tokens out.
+ *
+ * One implementation serves training, offline classification and the daemon.
+ * Text must be valid UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF are invalid).  Each code point is decomposed with compatibility
+ * mappings and case-folded (utf8proc), combining marks are dropped (so
+ * "Café" and "cafe" meet), and tokens are split at Unicode category
+ * boundaries:
+ *   - letters (L*) and marks form words; an apostrophe (U+0027, U+2019)
+ *     between letters stays inside the word as "'" ("don't"), a trailing
+ *     possessive "'s" is dropped;
+ *   - digits form numbers (with inner "." or "," as in "1,200.5"), emitted as
+ *     the token "<num>" so that figures generalise;
+ *   - code points of scripts written without spaces (Han, Hiragana,
+ *     Katakana, Thai, Lao, Khmer, Myanmar) become overlapping character
+ *     bigrams (a lone character stays a unigram);
+ *   - clause punctuation (. , ; : ! ? and their full-width forms, dashes,
+ *     brackets, quotes) ends a clause: the next token carries
+ *     TEXT_TOK_BREAK, so n-grams and negation scopes do not cross it;
+ *   - everything else (symbols, controls, zero-width and bidi characters)
+ *     separates tokens and is dropped.
+ * With TEXT_NEGATION, tokens after a negator ("not", "no", "never",
+ * "without", "nor", words ending in "n't", ...) up to the end of the clause
+ * are prefixed with "!".
+ * With TEXT_NUMCMP, the phrases "from <num> to <num>" and "to <num> from
+ * <num>" (units, currencies and scale words in between are allowed) add the
+ * token "<up>" or "<down>" comparing the two figures.
+ *
+ * Tokens are written into a caller-owned struct text_tokens that is reused
+ * between calls; once it has grown, tokenising makes no heap allocation.
+ */
+#ifndef NC_TEXT_H
+#define NC_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum {
+	TEXT_NEGATION = 1u << 0,
+	TEXT_NUMCMP = 1u << 1,
+};
+
+enum {
+	TEXT_TOK_BREAK = 1u << 0,	/* a clause boundary precedes this token */
+};
+
+struct text_token {
+	uint32_t off;	/* byte offset of the token in text_tokens.chars */
+	uint32_t len;	/* length in bytes, no NUL in between */
+	uint32_t flags;	/* TEXT_TOK_* */
+};
+
+struct text_tokens {
+	struct buf chars;		/* token bytes, each followed by NUL */
+	struct text_token *tok;
+	size_t n;
+	size_t cap;
+};
+
+void text_tokens_init(struct text_tokens *t);
+void text_tokens_release(struct text_tokens *t);
+
+/*
+ * Return 0 if s[0..len) is valid UTF-8, otherwise -1 with *bad_at set to the
+ * offset of the first invalid byte (bad_at may be NULL).
+ */
+int text_check_utf8(const char *s, size_t len, size_t *bad_at);
+
+/*
+ * Tokenise s[0..len) into out (emptied first) with the TEXT_* flags.
+ * Returns 0, or -1 on invalid UTF-8 with err set to
+ * "invalid UTF-8 at byte N"; out is then empty.
+ */
+int text_tokenize(const char *s, size_t len, unsigned flags,
+    struct text_tokens *out, struct err *err);
+
+#endif
