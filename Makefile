@@ -17,12 +17,13 @@ SHARED  ?= ../shared
 FUZZ_SECONDS ?= 60
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-          -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+          -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
+          -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SAN_CFLAGS) -Ilib
-LIBS    = -lsvm -lstdc++ -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Ilib
+LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_CFLAGS)
+ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

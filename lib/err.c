@@ -24,15 +24,23 @@ err_set(struct err *err, const char *fmt, ...)
 int
 err_prefix(struct err *err, const char *fmt, ...)
 {
-	char prefix[ERR_MAX], old[ERR_MAX];
+	char old[ERR_MAX];
+	size_t n;
 	va_list ap;
+	int len;
 
 	if (err == NULL)
 		return -1;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	va_start(ap, fmt);
+	len = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = len < 0 ? 0 : (size_t)len;
+	if (n + 2 >= sizeof(err->msg))
+		return -1;	/* the prefix alone fills it */
+	memcpy(err->msg + n, ": ", 2);
+	n += 2;
+	old[sizeof(old) - 1 - n] = '\0';	/* keep what fits */
+	memcpy(err->msg + n, old, strlen(old) + 1);
 	return -1;
 }

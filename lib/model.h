@@ -32,6 +32,7 @@ struct model_params {
 	double eps;		/* stopping tolerance, libsvm default 1e-3 */
 	double cache_mb;	/* kernel cache size */
 	unsigned seed;		/* libsvm's internal CV uses rand(): seeded */
+	int balanced;		/* weigh C per class by n / (k * n_class) */
 };
 
 void model_params_default(struct model_params *p);

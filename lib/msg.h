@@ -57,8 +57,8 @@ struct msg_error {
 struct msg_limits {
 	size_t max_bytes;	/* whole message */
 	size_t max_text;	/* title + text bytes */
-	size_t max_depth;	/* nesting of pass-through values */
-	size_t max_items;	/* entries of any map or array */
+	size_t max_depth;	/* nesting, the top map being 1; at most 32 */
+	size_t max_items;	/* entries (pairs for maps) of any container */
 };
 
 /* 16 MiB message, 4 MiB text, depth 32, 10,000 items. */
@@ -90,19 +90,32 @@ struct msg_out_opts {
 	int with_seq;		/* add "seq" (and "t_us") */
 	uint64_t seq;
 	uint64_t t_us;
+	/*
+	 * Set by the encoders: where in out the 8 big-endian value bytes of
+	 * "seq" and "t_us" went (they are always written as uint64, 0xcf and
+	 * 8 bytes, so that the daemon can patch them when it publishes), or
+	 * MSG_NO_OFFSET if that key was not written.
+	 */
+	size_t seq_at;
+	size_t t_us_at;
 };
+
+#define MSG_NO_OFFSET ((size_t)-1)
 
 /*
  * Append to out the result map for the message last decoded by d, with the
  * "tags" of every task of c from res and the "models" versions.
  */
 void msg_encode_result(const struct msg_decoder *d, const struct classifier *c,
-    const struct classifier_out *res, const struct msg_out_opts *o,
+    const struct classifier_out *res, struct msg_out_opts *o,
     struct buf *out);
 
-/* Append to out the error map for e (with the id d remembered, if any). */
+/*
+ * Append to out the error map for e (with the id d remembered, if any).  d
+ * may be NULL for errors found before decoding (MSG_MULTIPART): no id.
+ */
 void msg_encode_error(const struct msg_decoder *d, const struct msg_error *e,
-    const struct msg_out_opts *o, struct buf *out);
+    struct msg_out_opts *o, struct buf *out);
 
 /*
  * Append the envelope: the labels of tasks order[0..n) joined by ".".
@@ -112,7 +125,10 @@ void msg_envelope(const struct classifier *c, const struct classifier_out *res,
 
 /*
  * Convert one JSON text (a line of JSON Lines) to msgpack, appended to out.
- * -1 with MSG_NOT_JSON or MSG_INVALID_UTF8 if it does not parse.
+ * Any JSON value is converted (a non-object then fails msg_decode with
+ * MSG_NOT_A_MAP); object keys keep their order.  -1 with MSG_NOT_JSON,
+ * MSG_INVALID_UTF8, or MSG_DUPLICATE_KEY (an object repeats a key) if it
+ * does not parse; out is then unchanged.
  */
 int msg_from_json(const char *json, size_t len, struct buf *out,
     struct msg_error *e);
@@ -126,5 +142,39 @@ int msg_from_json(const char *json, size_t len, struct buf *out,
  */
 int msg_to_json(const void *data, size_t len, struct buf *out,
     struct err *err);
+
+/*
+ * Writer: append one msgpack item to b, for the daemon's own small maps
+ * (stats, heartbeats, control replies).  A map of n entries is followed by
+ * 2n items (key, value, ...), an array by n.  msg_w_raw appends bytes that
+ * already are one encoded item.  None of them can fail.
+ */
+void msg_w_map(struct buf *b, uint32_t n);
+void msg_w_array(struct buf *b, uint32_t n);
+void msg_w_str(struct buf *b, const char *s);
+void msg_w_strn(struct buf *b, const char *s, size_t len);
+void msg_w_uint(struct buf *b, uint64_t v);
+void msg_w_int(struct buf *b, int64_t v);
+void msg_w_double(struct buf *b, double v);
+void msg_w_bool(struct buf *b, int v);
+void msg_w_nil(struct buf *b);
+void msg_w_raw(struct buf *b, const void *data, size_t len);
+
+/*
+ * Reader for control requests.  If data is exactly one msgpack map (nested
+ * at most 32 deep) whose first entry with the string key has a string
+ * value without NUL bytes, copy it NUL-terminated into out and return 0.
+ * -1 otherwise: not such a map, key absent, another type, or the value does
+ * not fit in outsz bytes with its NUL (out is then "" if outsz > 0).
+ */
+int msg_get_str(const void *data, size_t len, const char *key, char *out,
+    size_t outsz);
+
+/*
+ * The same for a non-negative integer value (any msgpack integer format
+ * holding a value >= 0): 0 with *out set, or -1.
+ */
+int msg_get_uint(const void *data, size_t len, const char *key,
+    uint64_t *out);
 
 #endif

@@ -42,6 +42,7 @@
 enum {
 	TEXT_NEGATION = 1u << 0,
 	TEXT_NUMCMP = 1u << 1,
+	TEXT_STEM = 1u << 2,	/* applied by feat.c: Snowball English stems */
 };
 
 enum {

@@ -1,0 +1,782 @@
+/*
+ * server.c - the main loop: input -> workers -> output, control, heartbeat,
+ * reload and orderly shutdown.
+ *
+ * Invariants:
+ *   - every message read from the input yields exactly one message on the
+ *     output (a result or an "_error"); stats.received - published - errors
+ *     is the number in flight;
+ *   - at most one job and one result are held back ("pending") when the
+ *     workers or the output push back; while held, the socket they came
+ *     from is not polled, so back-pressure reaches the producer instead of
+ *     memory growing here;
+ *   - "seq" is assigned here, at publication, so it is consecutive over
+ *     everything published (results, errors and heartbeats).
+ * Control requests are served between messages on this thread, and reloads
+ * too (libsvm loads models with setlocale, which is process-wide).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <zmq.h>
+
+#include "classifier.h"
+#include "endpoint.h"
+#include "live.h"
+#include "log.h"
+#include "msg.h"
+#include "server.h"
+#include "stats.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#define SERVER_BATCH 512	/* messages handled per socket per wake-up */
+#define SERVER_JOB_HWM 1000	/* jobs queued towards the workers */
+#define SERVER_DRAIN_CAP_MS 30000
+
+struct server {
+	struct conf conf;
+	void *zctx;
+	void *in, *out, *ctl, *jobs, *done;
+	struct live *live;
+	struct worker **workers;
+	int nworkers;
+	struct stats st;
+	uint64_t seq;
+	uint64_t t_start_ns;
+	uint64_t next_heartbeat_ns;
+	/* A job the workers could not take yet. */
+	zmq_msg_t pend_hdr, pend_payload;
+	int have_job;
+	/* A result the output could not take yet (seq not yet assigned). */
+	zmq_msg_t pend_env, pend_body;
+	struct worker_done pend_done;
+	int have_out;
+	char reload_error[ERR_MAX];
+	struct buf reply, env, body;
+};
+
+static double
+since_ms(uint64_t t0)
+{
+	return (double)(worker_now_ns() - t0) / 1e6;
+}
+
+/* ---- models ---- */
+
+/* A new classifier must score a known sentence sensibly before use. */
+static int
+smoke_test(const struct classifier *c, struct err *err)
+{
+	static const char text[] = "Shares rose after the company reported "
+	    "higher quarterly profit.";
+	struct classifier_scratch *cs = classifier_scratch_new();
+	const struct classifier_out *res;
+	size_t t, i;
+	int rc = -1;
+
+	if (classifier_run(c, "", 0, text, sizeof(text) - 1, cs, &res,
+	    err) == -1)
+		goto out;
+	for (t = 0; t < classifier_ntasks(c); t++) {
+		const struct bundle *b = classifier_bundle(c, t);
+		double sum = 0.0;
+
+		for (i = 0; i < bundle_nlabels(b); i++)
+			sum += res[t].prob[i];
+		if (res[t].label < 0 ||
+		    (size_t)res[t].label >= bundle_nlabels(b) ||
+		    !(fabs(sum - 1.0) < 1e-3)) {
+			err_set(err, "bundle '%s' fails the smoke test "
+			    "(probabilities sum to %g)", bundle_task(b), sum);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	classifier_scratch_destroy(&cs);
+	return rc;
+}
+
+static int
+load_models(const char *dir, struct classifier **out, struct err *err)
+{
+	if (classifier_load(dir, out, err) == -1)
+		return -1;
+	if (classifier_ntasks(*out) > LIVE_MAX_TASKS) {
+		classifier_destroy(out);
+		return err_set(err, "'%s' holds more than %d bundles", dir,
+		    LIVE_MAX_TASKS);
+	}
+	if (smoke_test(*out, err) == -1) {
+		classifier_destroy(out);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+log_models(const char *what, const struct classifier *c)
+{
+	size_t i;
+
+	for (i = 0; i < classifier_ntasks(c); i++) {
+		const struct bundle *b = classifier_bundle(c, i);
+
+		log_info("%s model '%s' version %s (%zu labels, %.1f ms)",
+		    what, bundle_task(b), bundle_version(b),
+		    bundle_nlabels(b), bundle_load_ms(b));
+	}
+}
+
+/* Load, check and swap in new models; on failure keep the old ones. */
+static int
+server_reload(struct server *s, struct err *err)
+{
+	struct classifier *c = NULL;
+	uint64_t t0 = worker_now_ns();
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(t0 / 1000));
+	if (load_models(s->conf.models, &c, err) == -1) {
+		s->st.reload_failures++;
+		snprintf(s->reload_error, sizeof(s->reload_error), "%s",
+		    err->msg);
+		log_error("reload failed, keeping the current models: %s",
+		    err->msg);
+		sd_notify(0, "READY=1");
+		return -1;
+	}
+	log_models("reloaded", c);
+	live_publish(s->live, &c, s->conf.envelope);
+	s->st.reloads++;
+	s->reload_error[0] = '\0';
+	log_info("reload done in %.1f ms", since_ms(t0));
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+/* ---- sockets ---- */
+
+static void *
+open_socket(struct server *s, int type, const char *spec, int hwm_opt,
+    int hwm, struct err *err)
+{
+	void *sock = zmq_socket(s->zctx, type);
+	int linger = s->conf.linger_ms;
+
+	if (sock == NULL) {
+		err_set(err, "cannot create socket: %s",
+		    zmq_strerror(zmq_errno()));
+		return NULL;
+	}
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+	if (hwm_opt)
+		zmq_setsockopt(sock, hwm_opt, &hwm, sizeof(hwm));
+	if (spec != NULL && endpoint_attach(sock, spec, 1, err) == -1) {
+		zmq_close(sock);
+		return NULL;
+	}
+	return sock;
+}
+
+static int
+open_sockets(struct server *s, struct err *err)
+{
+	const struct conf *c = &s->conf;
+	int64_t maxsize;
+
+	s->in = open_socket(s, c->input_type == CONF_SUB ? ZMQ_SUB : ZMQ_PULL,
+	    NULL, ZMQ_RCVHWM, c->input_hwm, err);
+	if (s->in == NULL)
+		return err_prefix(err, "input");
+	/*
+	 * ZeroMQ drops the connection of a peer that sends more than
+	 * ZMQ_MAXMSGSIZE, so that bound is set well above our own limit:
+	 * messages between the two get a "too_large" error event.
+	 */
+	maxsize = (int64_t)c->limits.max_bytes * 4 + 65536;
+	zmq_setsockopt(s->in, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize));
+	if (c->input_type == CONF_SUB)
+		zmq_setsockopt(s->in, ZMQ_SUBSCRIBE, c->subscribe,
+		    strlen(c->subscribe));
+	if (endpoint_attach(s->in, c->input, 1, err) == -1)
+		return err_prefix(err, "input");
+	s->out = open_socket(s, c->output_type == CONF_PUSH ? ZMQ_PUSH :
+	    ZMQ_PUB, c->output, ZMQ_SNDHWM, c->output_hwm, err);
+	if (s->out == NULL)
+		return err_prefix(err, "output");
+	s->ctl = open_socket(s, ZMQ_REP, c->control, 0, 0, err);
+	if (s->ctl == NULL)
+		return err_prefix(err, "control");
+	s->jobs = open_socket(s, ZMQ_PUSH, WORKER_JOBS, ZMQ_SNDHWM,
+	    SERVER_JOB_HWM, err);
+	s->done = open_socket(s, ZMQ_PULL, WORKER_DONE, 0, 0, err);
+	if (s->jobs == NULL || s->done == NULL)
+		return err_prefix(err, "workers");
+	return 0;
+}
+
+int
+server_new(const struct conf *conf, struct server **out, struct err *err)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	struct classifier *c = NULL;
+	struct worker_conf wc;
+	int i, n;
+
+	s->conf = *conf;
+	s->t_start_ns = worker_now_ns();
+	stats_init(&s->st);
+	buf_init(&s->reply);
+	buf_init(&s->env);
+	buf_init(&s->body);
+	zmq_msg_init(&s->pend_hdr);
+	zmq_msg_init(&s->pend_payload);
+	zmq_msg_init(&s->pend_env);
+	zmq_msg_init(&s->pend_body);
+	s->live = live_new();
+	if (load_models(conf->models, &c, err) == -1)
+		goto fail;
+	log_models("loaded", c);
+	live_publish(s->live, &c, conf->envelope);
+
+	if ((s->zctx = zmq_ctx_new()) == NULL) {
+		err_set(err, "cannot create ZeroMQ context");
+		goto fail;
+	}
+	if (open_sockets(s, err) == -1)
+		goto fail;
+	n = conf->threads > 0 ? conf->threads :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	s->workers = xcalloc((size_t)n, sizeof(*s->workers));
+	wc.zctx = s->zctx;
+	wc.live = s->live;
+	wc.limits = conf->limits;
+	wc.include_text = conf->include_text;
+	for (i = 0; i < n; i++) {
+		if (worker_start(&wc, &s->workers[i], err) == -1)
+			goto fail;
+		s->nworkers++;
+	}
+	log_info("input %s %s, output %s %s, control %s, %d workers",
+	    conf_socket_name(conf->input_type), conf->input,
+	    conf_socket_name(conf->output_type), conf->output, conf->control,
+	    n);
+	s->next_heartbeat_ns = s->t_start_ns;
+	*out = s;
+	return 0;
+fail:
+	server_destroy(&s);
+	return -1;
+}
+
+void
+server_destroy(struct server **sp)
+{
+	struct server *s = *sp;
+	int i;
+
+	if (s == NULL)
+		return;
+	if (s->zctx)
+		zmq_ctx_shutdown(s->zctx);	/* workers see ETERM */
+	for (i = 0; i < s->nworkers; i++)
+		worker_join(&s->workers[i]);
+	free(s->workers);
+	zmq_msg_close(&s->pend_hdr);
+	zmq_msg_close(&s->pend_payload);
+	zmq_msg_close(&s->pend_env);
+	zmq_msg_close(&s->pend_body);
+	if (s->in)
+		zmq_close(s->in);
+	if (s->ctl)
+		zmq_close(s->ctl);
+	if (s->jobs)
+		zmq_close(s->jobs);
+	if (s->done)
+		zmq_close(s->done);
+	if (s->out)
+		zmq_close(s->out);
+	if (s->zctx)
+		zmq_ctx_term(s->zctx);	/* waits up to linger_ms */
+	live_destroy(&s->live);
+	buf_release(&s->reply);
+	buf_release(&s->env);
+	buf_release(&s->body);
+	free(s);
+	*sp = NULL;
+}
+
+/* ---- input -> workers ---- */
+
+/* Hand the pending job to the workers: 0 done, -1 they are full. */
+static int
+flush_job(struct server *s)
+{
+	if (zmq_msg_send(&s->pend_hdr, s->jobs, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) == -1)
+		return -1;
+	/* Once the first frame is taken, ZeroMQ takes the rest. */
+	zmq_msg_send(&s->pend_payload, s->jobs, 0);
+	s->have_job = 0;
+	return 0;
+}
+
+/* Read one message (all its frames) from the input: 0, or -1 if none. */
+static int
+read_input(struct server *s)
+{
+	struct worker_job job;
+	zmq_msg_t extra;
+	int more;
+	size_t sz = sizeof(more);
+
+	if (zmq_msg_recv(&s->pend_payload, s->in, ZMQ_DONTWAIT) == -1)
+		return -1;
+	memset(&job, 0, sizeof(job));
+	job.t_recv_ns = worker_now_ns();
+	job.nframes = 1;
+	job.size = zmq_msg_size(&s->pend_payload);
+	zmq_getsockopt(s->in, ZMQ_RCVMORE, &more, &sz);
+	if (more) {
+		zmq_msg_init(&extra);
+		while (more) {
+			zmq_msg_recv(&extra, s->in, 0);
+			job.nframes++;
+			job.size += zmq_msg_size(&extra);
+			/*
+			 * From a SUB input a two-frame message is
+			 * [topic][map]: keep the map.
+			 */
+			if (s->conf.input_type == CONF_SUB &&
+			    job.nframes == 2)
+				zmq_msg_move(&s->pend_payload, &extra);
+			zmq_getsockopt(s->in, ZMQ_RCVMORE, &more, &sz);
+		}
+		zmq_msg_close(&extra);
+		if (s->conf.input_type != CONF_SUB || job.nframes > 2)
+			job.flags |= WORKER_MULTIPART;
+		else
+			job.size = zmq_msg_size(&s->pend_payload);
+	}
+	if (job.size > s->conf.limits.max_bytes)
+		job.flags |= WORKER_TOO_LARGE;
+	s->st.received++;
+	zmq_msg_close(&s->pend_hdr);
+	zmq_msg_init_size(&s->pend_hdr, sizeof(job));
+	memcpy(zmq_msg_data(&s->pend_hdr), &job, sizeof(job));
+	s->have_job = 1;
+	return 0;
+}
+
+/* ---- workers -> output ---- */
+
+static void
+put_be64(void *at, uint64_t v)
+{
+	unsigned char *p = at;
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+/* Publish the pending result: 0 done, -1 the output pushes back. */
+static int
+flush_out(struct server *s)
+{
+	struct worker_done *d = &s->pend_done;
+	uint64_t now = worker_now_ns();
+	uint64_t us = (now - d->t_recv_ns) / 1000;
+	size_t blen = zmq_msg_size(&s->pend_body);
+	unsigned char *body = zmq_msg_data(&s->pend_body);
+
+	if (d->seq_at != WORKER_NO_SEQ && d->seq_at + 8 <= blen)
+		put_be64(body + d->seq_at, s->seq);
+	if (d->t_us_at != WORKER_NO_SEQ && d->t_us_at + 8 <= blen)
+		put_be64(body + d->t_us_at, us);
+	if (zmq_msg_send(&s->pend_env, s->out, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) == -1) {
+		s->st.output_blocked++;
+		return -1;
+	}
+	zmq_msg_send(&s->pend_body, s->out, 0);
+	s->have_out = 0;
+	s->seq++;
+	if (d->code == MSG_OK) {
+		s->st.published++;
+	} else {
+		s->st.errors++;
+		if (d->code < MSG_NCODES)
+			s->st.by_code[d->code]++;
+	}
+	stats_latency(&s->st, us);
+	return 0;
+}
+
+/* Take one finished message from the workers: 0, or -1 if none. */
+static int
+read_done(struct server *s)
+{
+	zmq_msg_t hdr;
+	int rc = -1;
+
+	zmq_msg_init(&hdr);
+	if (zmq_msg_recv(&hdr, s->done, ZMQ_DONTWAIT) == -1)
+		goto out;
+	/* The workers always send three frames. */
+	zmq_msg_recv(&s->pend_env, s->done, 0);
+	zmq_msg_recv(&s->pend_body, s->done, 0);
+	memcpy(&s->pend_done, zmq_msg_data(&hdr), sizeof(s->pend_done));
+	s->have_out = 1;
+	rc = 0;
+out:
+	zmq_msg_close(&hdr);
+	return rc;
+}
+
+/* ---- heartbeat and control ---- */
+
+static double
+uptime_s(const struct server *s)
+{
+	return (double)(worker_now_ns() - s->t_start_ns) / 1e9;
+}
+
+static void
+write_versions(struct buf *b, const struct classifier *c)
+{
+	size_t i;
+
+	msg_w_map(b, (uint32_t)classifier_ntasks(c));
+	for (i = 0; i < classifier_ntasks(c); i++) {
+		msg_w_str(b, bundle_task(classifier_bundle(c, i)));
+		msg_w_str(b, bundle_version(classifier_bundle(c, i)));
+	}
+}
+
+static void
+write_errors(struct buf *b, const struct stats *st)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < MSG_NCODES; i++)
+		n += st->by_code[i] != 0;
+	msg_w_map(b, n);
+	for (i = 0; i < MSG_NCODES; i++)
+		if (st->by_code[i]) {
+			msg_w_str(b, msg_code_name((enum msg_code)i));
+			msg_w_uint(b, st->by_code[i]);
+		}
+}
+
+/* Heartbeats are published directly, when the output can take them. */
+static void
+heartbeat(struct server *s)
+{
+	const struct classifier *c = live_current(s->live)->c;
+
+	buf_reset(&s->body);
+	msg_w_map(&s->body, 8);
+	msg_w_str(&s->body, "seq");
+	msg_w_uint(&s->body, s->seq);
+	msg_w_str(&s->body, "uptime_s");
+	msg_w_double(&s->body, uptime_s(s));
+	msg_w_str(&s->body, "models");
+	write_versions(&s->body, c);
+	msg_w_str(&s->body, "received");
+	msg_w_uint(&s->body, s->st.received);
+	msg_w_str(&s->body, "published");
+	msg_w_uint(&s->body, s->st.published);
+	msg_w_str(&s->body, "errors");
+	msg_w_uint(&s->body, s->st.errors);
+	msg_w_str(&s->body, "in_flight");
+	msg_w_uint(&s->body, stats_in_flight(&s->st));
+	msg_w_str(&s->body, "pid");
+	msg_w_uint(&s->body, (uint64_t)getpid());
+	if (zmq_send(s->out, "_heartbeat", 10, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+	    == -1)
+		return;	/* output busy: skip this beat */
+	zmq_send(s->out, s->body.data, s->body.len, 0);
+	s->seq++;
+	s->st.heartbeats++;
+}
+
+static void
+reply_stats(struct server *s, struct buf *b)
+{
+	const struct stats *st = &s->st;
+	const struct classifier *c = live_current(s->live)->c;
+	size_t i;
+
+	msg_w_map(b, 14);
+	msg_w_str(b, "ok");
+	msg_w_bool(b, 1);
+	msg_w_str(b, "received");
+	msg_w_uint(b, st->received);
+	msg_w_str(b, "published");
+	msg_w_uint(b, st->published);
+	msg_w_str(b, "errors");
+	msg_w_uint(b, st->errors);
+	msg_w_str(b, "errors_by_code");
+	write_errors(b, st);
+	msg_w_str(b, "in_flight");
+	msg_w_uint(b, stats_in_flight(st));
+	msg_w_str(b, "seq");
+	msg_w_uint(b, s->seq);
+	msg_w_str(b, "heartbeats");
+	msg_w_uint(b, st->heartbeats);
+	msg_w_str(b, "output_blocked");
+	msg_w_uint(b, st->output_blocked);
+	msg_w_str(b, "latency_us");
+	msg_w_map(b, 5);
+	msg_w_str(b, "p50");
+	msg_w_double(b, stats_quantile(st, 0.5));
+	msg_w_str(b, "p90");
+	msg_w_double(b, stats_quantile(st, 0.9));
+	msg_w_str(b, "p99");
+	msg_w_double(b, stats_quantile(st, 0.99));
+	msg_w_str(b, "p999");
+	msg_w_double(b, stats_quantile(st, 0.999));
+	msg_w_str(b, "max");
+	msg_w_double(b, (double)st->max_us);
+	msg_w_str(b, "uptime_s");
+	msg_w_double(b, uptime_s(s));
+	msg_w_str(b, "reloads");
+	msg_w_uint(b, st->reloads);
+	msg_w_str(b, "reload_failures");
+	msg_w_uint(b, st->reload_failures);
+	msg_w_str(b, "models");
+	msg_w_map(b, (uint32_t)classifier_ntasks(c));
+	for (i = 0; i < classifier_ntasks(c); i++) {
+		const struct bundle *bu = classifier_bundle(c, i);
+
+		msg_w_str(b, bundle_task(bu));
+		msg_w_map(b, 2);
+		msg_w_str(b, "version");
+		msg_w_str(b, bundle_version(bu));
+		msg_w_str(b, "load_ms");
+		msg_w_double(b, bundle_load_ms(bu));
+	}
+}
+
+static void
+reply_models(struct server *s, struct buf *b)
+{
+	const struct live_set *set = live_current(s->live);
+	const struct classifier *c = set->c;
+	struct msg_error e;
+	size_t i, j;
+
+	msg_w_map(b, 3);
+	msg_w_str(b, "ok");
+	msg_w_bool(b, 1);
+	msg_w_str(b, "envelope");
+	msg_w_array(b, (uint32_t)set->norder);
+	for (i = 0; i < set->norder; i++)
+		msg_w_str(b, bundle_task(classifier_bundle(c, set->order[i])));
+	msg_w_str(b, "models");
+	msg_w_map(b, (uint32_t)classifier_ntasks(c));
+	for (i = 0; i < classifier_ntasks(c); i++) {
+		const struct bundle *bu = classifier_bundle(c, i);
+		const char *meta = bundle_meta_json(bu);
+
+		msg_w_str(b, bundle_task(bu));
+		msg_w_map(b, 4);
+		msg_w_str(b, "version");
+		msg_w_str(b, bundle_version(bu));
+		msg_w_str(b, "labels");
+		msg_w_array(b, (uint32_t)bundle_nlabels(bu));
+		for (j = 0; j < bundle_nlabels(bu); j++)
+			msg_w_str(b, bundle_label(bu, j));
+		msg_w_str(b, "load_ms");
+		msg_w_double(b, bundle_load_ms(bu));
+		msg_w_str(b, "meta");
+		if (msg_from_json(meta, strlen(meta), b, &e) == -1)
+			msg_w_nil(b);
+	}
+}
+
+static void
+reply_error(struct buf *b, const char *fmt, const char *arg)
+{
+	char text[ERR_MAX];
+
+	snprintf(text, sizeof(text), fmt, arg);
+	msg_w_map(b, 2);
+	msg_w_str(b, "ok");
+	msg_w_bool(b, 0);
+	msg_w_str(b, "error");
+	msg_w_str(b, text);
+}
+
+static void
+handle_control(struct server *s)
+{
+	char cmd[32];
+	zmq_msg_t req;
+	int more;
+	size_t sz = sizeof(more);
+	struct err err;
+
+	zmq_msg_init(&req);
+	if (zmq_msg_recv(&req, s->ctl, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&req);
+		return;
+	}
+	zmq_getsockopt(s->ctl, ZMQ_RCVMORE, &more, &sz);
+	buf_reset(&s->reply);
+	if (more) {
+		zmq_msg_t extra;
+
+		zmq_msg_init(&extra);
+		while (more) {
+			zmq_msg_recv(&extra, s->ctl, 0);
+			zmq_getsockopt(s->ctl, ZMQ_RCVMORE, &more, &sz);
+		}
+		zmq_msg_close(&extra);
+		reply_error(&s->reply, "%s", "a request is one frame");
+	} else if (msg_get_str(zmq_msg_data(&req), zmq_msg_size(&req), "cmd",
+	    cmd, sizeof(cmd)) == -1) {
+		reply_error(&s->reply, "%s", "a request is a msgpack map "
+		    "with a string \"cmd\"");
+	} else if (strcmp(cmd, "ping") == 0) {
+		msg_w_map(&s->reply, 3);
+		msg_w_str(&s->reply, "ok");
+		msg_w_bool(&s->reply, 1);
+		msg_w_str(&s->reply, "pong");
+		msg_w_bool(&s->reply, 1);
+		msg_w_str(&s->reply, "pid");
+		msg_w_uint(&s->reply, (uint64_t)getpid());
+	} else if (strcmp(cmd, "stats") == 0) {
+		reply_stats(s, &s->reply);
+	} else if (strcmp(cmd, "models") == 0) {
+		reply_models(s, &s->reply);
+	} else if (strcmp(cmd, "reload") == 0) {
+		if (server_reload(s, &err) == -1) {
+			reply_error(&s->reply, "reload failed, the current "
+			    "models stay: %s", err.msg);
+		} else {
+			msg_w_map(&s->reply, 2);
+			msg_w_str(&s->reply, "ok");
+			msg_w_bool(&s->reply, 1);
+			msg_w_str(&s->reply, "models");
+			write_versions(&s->reply, live_current(s->live)->c);
+		}
+	} else {
+		reply_error(&s->reply, "unknown command '%s' (ping, stats, "
+		    "models, reload)", cmd);
+	}
+	zmq_msg_close(&req);
+	zmq_send(s->ctl, s->reply.data, s->reply.len, 0);
+}
+
+/* ---- the loop ---- */
+
+int
+server_run(struct server *s, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *reload)
+{
+	uint64_t hb_ns = (uint64_t)(s->conf.heartbeat_s * 1e9);
+	uint64_t drain_start = 0, last_input = 0, flush_deadline = 0;
+	int draining = 0, reading = 1, i;
+	struct err err;
+
+	for (;;) {
+		zmq_pollitem_t it[5];
+		int n = 0, ictl, iin = -1, ijobs = -1, idone = -1, iout = -1;
+		long timeout = 1000;
+		uint64_t now = worker_now_ns();
+
+		if (*stop && !draining) {
+			draining = 1;
+			drain_start = last_input = now;
+			log_info("stopping: reading what is queued, then "
+			    "finishing %llu in flight",
+			    (unsigned long long)stats_in_flight(&s->st));
+		}
+		if (draining && reading && !s->have_job &&
+		    (now - last_input > (uint64_t)s->conf.drain_ms * 1000000u ||
+		    now - drain_start > SERVER_DRAIN_CAP_MS * 1000000ULL)) {
+			reading = 0;
+			flush_deadline = now +
+			    (uint64_t)s->conf.linger_ms * 1000000u;
+		}
+		if (!reading && stats_in_flight(&s->st) == 0)
+			return 0;
+		if (!reading && now > flush_deadline) {
+			log_error("stopping with %llu messages unpublished "
+			    "(the output did not take them within %d ms)",
+			    (unsigned long long)stats_in_flight(&s->st),
+			    s->conf.linger_ms);
+			return -1;
+		}
+		if (*reload) {
+			*reload = 0;
+			server_reload(s, &err);
+		}
+		if (hb_ns && now >= s->next_heartbeat_ns && !draining) {
+			heartbeat(s);
+			s->next_heartbeat_ns = now + hb_ns;
+		}
+
+		it[n] = (zmq_pollitem_t){ s->ctl, 0, ZMQ_POLLIN, 0 };
+		ictl = n++;
+		if (reading && !s->have_job) {
+			it[n] = (zmq_pollitem_t){ s->in, 0, ZMQ_POLLIN, 0 };
+			iin = n++;
+		}
+		if (s->have_job) {
+			it[n] = (zmq_pollitem_t){ s->jobs, 0, ZMQ_POLLOUT, 0 };
+			ijobs = n++;
+		}
+		if (!s->have_out) {
+			it[n] = (zmq_pollitem_t){ s->done, 0, ZMQ_POLLIN, 0 };
+			idone = n++;
+		} else {
+			it[n] = (zmq_pollitem_t){ s->out, 0, ZMQ_POLLOUT, 0 };
+			iout = n++;
+		}
+		if (hb_ns && !draining)
+			timeout = (long)((s->next_heartbeat_ns - now) /
+			    1000000u) + 1;
+		if (draining || timeout > 1000)
+			timeout = draining ? 20 : 1000;
+		if (zmq_poll(it, n, timeout) == -1) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+			return -1;
+		}
+		if (it[ictl].revents & ZMQ_POLLIN)
+			handle_control(s);
+		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
+			flush_job(s);
+		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))
+			for (i = 0; i < SERVER_BATCH && !s->have_job; i++) {
+				if (read_input(s) == -1)
+					break;
+				last_input = worker_now_ns();
+				flush_job(s);
+			}
+		if (iout >= 0 && (it[iout].revents & ZMQ_POLLOUT))
+			flush_out(s);
+		if (idone >= 0 && (it[idone].revents & ZMQ_POLLIN))
+			for (i = 0; i < SERVER_BATCH && !s->have_out; i++) {
+				if (read_done(s) == -1)
+					break;
+				flush_out(s);
+			}
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * stats.h - the daemon's counters and latency histogram.  Owned and
+ * updated by the main thread only (it sees every message in and out), so
+ * no atomics are needed; the control socket reads them on the same thread.
+ */
+#ifndef NC_STATS_H
+#define NC_STATS_H
+
+#include <stdint.h>
+
+#include "msg.h"
+
+/* Latency buckets: 8 per power of two of microseconds, up to ~2^34 us. */
+#define STATS_BUCKETS (35 * 8)
+
+struct stats {
+	uint64_t received;	/* messages read from the input */
+	uint64_t published;	/* results published */
+	uint64_t errors;	/* error events published */
+	uint64_t by_code[MSG_NCODES];
+	uint64_t heartbeats;
+	uint64_t reloads, reload_failures;
+	uint64_t output_blocked;	/* times the output pushed back */
+	uint64_t hist[STATS_BUCKETS];
+	uint64_t nlat;
+	uint64_t max_us;
+};
+
+void stats_init(struct stats *s);
+void stats_latency(struct stats *s, uint64_t us);
+/* The q-quantile (0 < q <= 1) of recorded latencies, in microseconds. */
+double stats_quantile(const struct stats *s, double q);
+/* Messages read but not yet published (result or error). */
+uint64_t stats_in_flight(const struct stats *s);
+
+#endif

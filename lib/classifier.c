@@ -1,0 +1,229 @@
+/*
+ * classifier.c - every bundle under a models directory, scored together.
+ *
+ * A bundle is a subdirectory (or a symlink to one) holding meta.json whose
+ * name does not start with "." and does not contain ".tmp-" (bundle_save's
+ * temporary directories).  Tasks are sorted bytewise by name, independent
+ * of the locale.  The loaded classifier is read-only; all per-article state
+ * is in a struct classifier_scratch: the feature vector, the model scratch,
+ * one probability array holding every task's classes end to end and the
+ * result array.  They grow to the largest classifier the scratch has served
+ * and then stop allocating (libsvm's own small per-prediction arrays aside).
+ *
+ * Each task vectorises the article with its own vocabulary, since bundles
+ * are trained separately and may use different feature settings.  Sizes:
+ * a handful of tasks with 2..20 classes each.
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "classifier.h"
+#include "xalloc.h"
+
+struct classifier {
+	struct bundle **bundle;	/* sorted by task name */
+	size_t n;
+	size_t total_labels;	/* sum of bundle_nlabels() */
+};
+
+struct classifier_scratch {
+	struct feat_scratch *feat;
+	struct feat_vec vec;
+	struct model_scratch *model;
+	double *prob;		/* task i's classes start at the sum of the
+				   label counts of tasks before it */
+	size_t prob_cap;
+	struct classifier_out *out;
+	size_t out_cap;
+};
+
+static int
+classifier_filter(const struct dirent *de)
+{
+	return de->d_name[0] != '.' && strstr(de->d_name, ".tmp-") == NULL;
+}
+
+static int
+classifier_by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* 1 if dir/name is a directory holding meta.json, else 0. */
+static int
+classifier_is_bundle(const char *dir, const char *name)
+{
+	struct stat st;
+	struct buf path;
+	int yes;
+
+	buf_init(&path);
+	buf_addf(&path, "%s/%s", dir, name);
+	yes = stat(path.data, &st) == 0 && S_ISDIR(st.st_mode);
+	buf_addstr(&path, "/meta.json");
+	yes = yes && stat(path.data, &st) == 0;
+	buf_release(&path);
+	return yes;
+}
+
+int
+classifier_load(const char *dir, struct classifier **out, struct err *err)
+{
+	struct dirent **names;
+	struct classifier *c;
+	struct buf path;
+	int i, n, rc = -1;
+
+	*out = NULL;
+	n = scandir(dir, &names, classifier_filter, classifier_by_name);
+	if (n == -1)
+		return err_set(err, "cannot read models directory '%s': %s",
+		    dir, strerror(errno));
+	c = xcalloc(1, sizeof(*c));
+	c->bundle = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*c->bundle));
+	buf_init(&path);
+	for (i = 0; i < n; i++) {
+		if (!classifier_is_bundle(dir, names[i]->d_name))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir, names[i]->d_name);
+		if (bundle_load(path.data, &c->bundle[c->n], err) == -1)
+			goto out;
+		c->total_labels += bundle_nlabels(c->bundle[c->n]);
+		c->n++;
+	}
+	if (c->n == 0) {
+		err_set(err, "no model bundles in '%s'", dir);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	classifier_destroy(&c);
+	buf_release(&path);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+void
+classifier_destroy(struct classifier **cp)
+{
+	struct classifier *c = *cp;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		bundle_destroy(&c->bundle[i]);
+	free(c->bundle);
+	free(c);
+	*cp = NULL;
+}
+
+size_t
+classifier_ntasks(const struct classifier *c)
+{
+	return c->n;
+}
+
+const struct bundle *
+classifier_bundle(const struct classifier *c, size_t i)
+{
+	return c->bundle[i];
+}
+
+int
+classifier_task_index(const struct classifier *c, const char *task)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(bundle_task(c->bundle[i]), task) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct classifier_scratch *
+classifier_scratch_new(void)
+{
+	struct classifier_scratch *s = xcalloc(1, sizeof(*s));
+
+	s->feat = feat_scratch_new();
+	feat_vec_init(&s->vec);
+	s->model = model_scratch_new();
+	return s;
+}
+
+void
+classifier_scratch_destroy(struct classifier_scratch **sp)
+{
+	struct classifier_scratch *s = *sp;
+
+	if (s == NULL)
+		return;
+	feat_scratch_destroy(&s->feat);
+	feat_vec_release(&s->vec);
+	model_scratch_destroy(&s->model);
+	free(s->prob);
+	free(s->out);
+	free(s);
+	*sp = NULL;
+}
+
+static void
+classifier_scratch_fit(struct classifier_scratch *s,
+    const struct classifier *c)
+{
+	if (c->total_labels > s->prob_cap) {
+		s->prob = xreallocarray(s->prob, c->total_labels,
+		    sizeof(*s->prob));
+		s->prob_cap = c->total_labels;
+	}
+	if (c->n > s->out_cap) {
+		s->out = xreallocarray(s->out, c->n, sizeof(*s->out));
+		s->out_cap = c->n;
+	}
+}
+
+int
+classifier_run(const struct classifier *c, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct classifier_scratch *s,
+    const struct classifier_out **out, struct err *err)
+{
+	const struct bundle *b;
+	double *prob;
+	size_t i, k, nl, off = 0;
+	int label;
+
+	classifier_scratch_fit(s, c);
+	for (i = 0; i < c->n; i++) {
+		b = c->bundle[i];
+		if (feat_vectorize(bundle_vocab(b), title, tlen, text, xlen,
+		    s->feat, &s->vec, err) == -1)
+			return -1;
+		prob = s->prob + off;
+		nl = bundle_nlabels(b);
+		label = model_predict(bundle_model(b), &s->vec, s->model,
+		    prob);
+		/*
+		 * libsvm returns the first arg-max in its own class order; in
+		 * class-number order that is still a maximum.
+		 */
+		assert(label >= 0 && (size_t)label < nl);
+		for (k = 0; k < nl; k++)
+			assert(prob[k] <= prob[label]);
+		s->out[i].label = label;
+		s->out[i].prob = prob;
+		off += nl;
+	}
+	*out = s->out;
+	return 0;
+}

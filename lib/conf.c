@@ -1,0 +1,272 @@
+/*
+ * conf.c - configuration defaults, INI parsing through inih, overrides.
+ *
+ * All values go through conf_set, so a key from the file and the same key
+ * from the command line are parsed and range-checked by the same code.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "endpoint.h"
+
+void
+conf_default(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->input, sizeof(c->input), "@tcp://127.0.0.1:5557");
+	c->input_type = CONF_PULL;
+	c->input_hwm = 10000;
+	snprintf(c->output, sizeof(c->output), "@tcp://127.0.0.1:5558");
+	c->output_type = CONF_PUB;
+	c->output_hwm = 10000;
+	c->include_text = 1;
+	snprintf(c->envelope, sizeof(c->envelope), "topic,sentiment");
+	snprintf(c->control, sizeof(c->control), "@tcp://127.0.0.1:5559");
+	snprintf(c->models, sizeof(c->models), "models");
+	c->threads = 0;
+	c->log_level = LOG_LEVEL_INFO;
+	c->heartbeat_s = 5.0;
+	c->linger_ms = 5000;
+	c->drain_ms = 200;
+	msg_limits_default(&c->limits);
+}
+
+const char *
+conf_socket_name(enum conf_socket t)
+{
+	static const char *const name[] = { "pull", "sub", "pub", "push" };
+
+	return name[t];
+}
+
+static int
+set_str(char *dst, const char *value, const char *key, struct err *err)
+{
+	if (strlen(value) >= CONF_STR)
+		return err_set(err, "%s: value longer than %d bytes", key,
+		    CONF_STR - 1);
+	strcpy(dst, value);
+	return 0;
+}
+
+static int
+set_long(long *out, const char *value, long lo, long hi, const char *key,
+    struct err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end != '\0' || v < lo || v > hi)
+		return err_set(err, "%s: expected an integer in %ld..%ld, "
+		    "not '%s'", key, lo, hi, value);
+	*out = v;
+	return 0;
+}
+
+static int
+set_int(int *out, const char *value, long lo, long hi, const char *key,
+    struct err *err)
+{
+	long v;
+
+	if (set_long(&v, value, lo, hi, key, err) == -1)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+set_size(size_t *out, const char *value, long lo, long hi, const char *key,
+    struct err *err)
+{
+	long v;
+
+	if (set_long(&v, value, lo, hi, key, err) == -1)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+set_bool(int *out, const char *value, const char *key, struct err *err)
+{
+	if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
+	    !strcmp(value, "1") || !strcasecmp(value, "on"))
+		*out = 1;
+	else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
+	    !strcmp(value, "0") || !strcasecmp(value, "off"))
+		*out = 0;
+	else
+		return err_set(err, "%s: expected true or false, not '%s'",
+		    key, value);
+	return 0;
+}
+
+static int
+set_socket(enum conf_socket *out, const char *value, enum conf_socket a,
+    enum conf_socket b, const char *key, struct err *err)
+{
+	if (strcmp(value, conf_socket_name(a)) == 0)
+		*out = a;
+	else if (strcmp(value, conf_socket_name(b)) == 0)
+		*out = b;
+	else
+		return err_set(err, "%s: expected %s or %s, not '%s'", key,
+		    conf_socket_name(a), conf_socket_name(b), value);
+	return 0;
+}
+
+int
+conf_set(struct conf *c, const char *section, const char *key,
+    const char *value, struct err *err)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s.%s", section, key);
+#define IS(s) (strcmp(name, s) == 0)
+	if (IS("input.endpoint"))
+		return set_str(c->input, value, name, err);
+	if (IS("input.type"))
+		return set_socket(&c->input_type, value, CONF_PULL, CONF_SUB,
+		    name, err);
+	if (IS("input.subscribe"))
+		return set_str(c->subscribe, value, name, err);
+	if (IS("input.hwm"))
+		return set_int(&c->input_hwm, value, 0, INT_MAX, name, err);
+	if (IS("output.endpoint"))
+		return set_str(c->output, value, name, err);
+	if (IS("output.type"))
+		return set_socket(&c->output_type, value, CONF_PUB, CONF_PUSH,
+		    name, err);
+	if (IS("output.hwm"))
+		return set_int(&c->output_hwm, value, 0, INT_MAX, name, err);
+	if (IS("output.include_text"))
+		return set_bool(&c->include_text, value, name, err);
+	if (IS("output.envelope"))
+		return set_str(c->envelope, value, name, err);
+	if (IS("control.endpoint"))
+		return set_str(c->control, value, name, err);
+	if (IS("models.dir"))
+		return set_str(c->models, value, name, err);
+	if (IS("daemon.threads"))
+		return set_int(&c->threads, value, 0, 256, name, err);
+	if (IS("daemon.log_level")) {
+		if (log_level_parse(value, &c->log_level) == -1)
+			return err_set(err, "%s: expected error, warn, info or "
+			    "debug, not '%s'", name, value);
+		return 0;
+	}
+	if (IS("daemon.heartbeat")) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(value, &end);
+		if (errno || end == value || *end || !(v >= 0) || v > 86400)
+			return err_set(err, "%s: expected seconds in 0..86400, "
+			    "not '%s'", name, value);
+		c->heartbeat_s = v;
+		return 0;
+	}
+	if (IS("daemon.linger_ms"))
+		return set_int(&c->linger_ms, value, 0, 600000, name, err);
+	if (IS("daemon.drain_ms"))
+		return set_int(&c->drain_ms, value, 0, 600000, name, err);
+	if (IS("limits.max_message_bytes"))
+		return set_size(&c->limits.max_bytes, value, 64, 1L << 30,
+		    name, err);
+	if (IS("limits.max_text_bytes"))
+		return set_size(&c->limits.max_text, value, 1, 1L << 30,
+		    name, err);
+	if (IS("limits.max_depth"))
+		return set_size(&c->limits.max_depth, value, 1, 1000, name,
+		    err);
+	if (IS("limits.max_items"))
+		return set_size(&c->limits.max_items, value, 1, 10000000,
+		    name, err);
+#undef IS
+	return err_set(err, "unknown key '%s'", name);
+}
+
+int
+conf_set_assignment(struct conf *c, const char *assignment, struct err *err)
+{
+	const char *eq = strchr(assignment, '='), *dot;
+	char section[64], key[64];
+
+	dot = memchr(assignment, '.', eq ? (size_t)(eq - assignment) : 0);
+	if (eq == NULL || dot == NULL ||
+	    (size_t)(dot - assignment) >= sizeof(section) ||
+	    (size_t)(eq - dot - 1) >= sizeof(key))
+		return err_set(err, "expected section.key=value, not '%s'",
+		    assignment);
+	snprintf(section, sizeof(section), "%.*s", (int)(dot - assignment),
+	    assignment);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+	return conf_set(c, section, key, eq + 1, err);
+}
+
+struct ini_ctx {
+	struct conf *c;
+	struct err *err;
+	int failed;
+};
+
+static int
+ini_entry(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct ini_ctx *x = user;
+
+	if (x->failed)
+		return 0;
+	if (conf_set(x->c, section, name, value, x->err) == -1) {
+		x->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+conf_load(const char *path, struct conf *c, struct err *err)
+{
+	struct ini_ctx x = { c, err, 0 };
+	FILE *f;
+	int line;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, "cannot open '%s': %s", path,
+		    strerror(errno));
+	line = ini_parse_file(f, ini_entry, &x);
+	fclose(f);
+	if (line == 0)
+		return 0;
+	if (x.failed)
+		return err_prefix(err, "%s:%d", path, line);
+	return err_set(err, "%s:%d: syntax error", path, line);
+}
+
+int
+conf_check(const struct conf *c, struct err *err)
+{
+	if (endpoint_check(c->input, err) == -1)
+		return err_prefix(err, "input.endpoint");
+	if (endpoint_check(c->output, err) == -1)
+		return err_prefix(err, "output.endpoint");
+	if (endpoint_check(c->control, err) == -1)
+		return err_prefix(err, "control.endpoint");
+	if (c->envelope[0] == '\0')
+		return err_set(err, "output.envelope: empty");
+	if (c->models[0] == '\0')
+		return err_set(err, "models.dir: empty");
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * conf.h - newsclassd's configuration: defaults, an INI file (inih) and
+ * command-line overrides, all through one setter so that every key can be
+ * given either way and is checked the same way.
+ *
+ * Keys (section.key):
+ *   input.endpoint   @tcp://127.0.0.1:5557   "@" binds, ">" connects
+ *   input.type       pull | sub
+ *   input.subscribe  prefix for a sub input ("" = everything)
+ *   input.hwm        receive high-water mark (messages)
+ *   output.endpoint  @tcp://127.0.0.1:5558
+ *   output.type      pub | push
+ *   output.hwm       send high-water mark (messages)
+ *   output.include_text  true | false: carry title/text in results
+ *   output.envelope  task order of the envelope, e.g. "topic,sentiment"
+ *   control.endpoint @tcp://127.0.0.1:5559
+ *   models.dir       directory of model bundles
+ *   daemon.threads   worker threads, 0 = one per core
+ *   daemon.log_level error | warn | info | debug
+ *   daemon.heartbeat seconds between heartbeats, 0 = off
+ *   daemon.linger_ms how long to flush output at exit
+ *   daemon.drain_ms  how long to keep reading queued input at exit
+ *   limits.max_message_bytes, limits.max_text_bytes, limits.max_depth,
+ *   limits.max_items
+ */
+#ifndef NC_CONF_H
+#define NC_CONF_H
+
+#include "err.h"
+#include "log.h"
+#include "msg.h"
+
+#define CONF_STR 512
+
+enum conf_socket {
+	CONF_PULL, CONF_SUB, CONF_PUB, CONF_PUSH
+};
+
+struct conf {
+	char input[CONF_STR];
+	enum conf_socket input_type;
+	char subscribe[CONF_STR];
+	int input_hwm;
+	char output[CONF_STR];
+	enum conf_socket output_type;
+	int output_hwm;
+	int include_text;
+	char envelope[CONF_STR];
+	char control[CONF_STR];
+	char models[CONF_STR];
+	int threads;
+	enum log_level log_level;
+	double heartbeat_s;
+	int linger_ms;
+	int drain_ms;
+	struct msg_limits limits;
+};
+
+void conf_default(struct conf *c);
+
+/*
+ * Set one key.  Returns 0, or -1 with a reason naming the key ("unknown
+ * key", "must be pull or sub", ...).
+ */
+int conf_set(struct conf *c, const char *section, const char *key,
+    const char *value, struct err *err);
+
+/* Set "section.key=value" (a command-line override). */
+int conf_set_assignment(struct conf *c, const char *assignment,
+    struct err *err);
+
+/*
+ * Read an INI file into c (keys not in the file keep their value).
+ * Errors carry "file:line: ...".
+ */
+int conf_load(const char *path, struct conf *c, struct err *err);
+
+/* Check the whole configuration (endpoint syntax, ranges). */
+int conf_check(const struct conf *c, struct err *err);
+
+/* Name of a socket type ("pull", ...). */
+const char *conf_socket_name(enum conf_socket t);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * jsonl.c - reading labelled articles from JSON Lines with jansson.
+ *
+ * Training sets are small (thousands to a few hundred thousand lines), so
+ * every article of a file is held in memory with its own copies of the
+ * strings.  Lines may be of any length (getline).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jsonl.h"
+#include "xalloc.h"
+
+void
+jsonl_article_release(struct jsonl_article *a)
+{
+	free(a->id);
+	free(a->title);
+	free(a->text);
+	free(a->label);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+get_string(json_t *obj, const char *key, char **out, size_t *len,
+    struct err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, "field '%s' must be a string", key);
+	*out = xstrndup(json_string_value(v), json_string_length(v));
+	if (len)
+		*len = json_string_length(v);
+	if (strlen(*out) != json_string_length(v))
+		return err_set(err, "field '%s' contains a NUL character", key);
+	return 0;
+}
+
+int
+jsonl_parse_article(const char *line, size_t len, unsigned flags,
+    struct jsonl_article *a, struct err *err)
+{
+	json_error_t je;
+	json_t *obj, *id;
+	int rc = -1;
+
+	memset(a, 0, sizeof(*a));
+	obj = json_loadb(line, len, 0, &je);
+	if (obj == NULL) {
+		if (json_error_code(&je) == json_error_invalid_utf8)
+			return err_set(err, "invalid UTF-8");
+		return err_set(err, "not JSON: %s (column %d)", je.text,
+		    je.column);
+	}
+	if (!json_is_object(obj)) {
+		err_set(err, "not a JSON object");
+		goto out;
+	}
+	id = json_object_get(obj, "id");
+	if (json_is_string(id) && json_string_length(id) > 0)
+		a->id = xstrdup(json_string_value(id));
+	else if (json_is_integer(id)) {
+		char tmp[32];
+
+		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(id));
+		a->id = xstrdup(tmp);
+	} else if (id != NULL && !json_is_null(id) && !json_is_string(id)) {
+		err_set(err, "field 'id' must be a string or an integer");
+		goto out;
+	}
+	if (get_string(obj, "title", &a->title, &a->tlen, err) == -1 ||
+	    get_string(obj, "text", &a->text, &a->xlen, err) == -1 ||
+	    get_string(obj, "label", &a->label, NULL, err) == -1)
+		goto out;
+	if (a->title == NULL)
+		a->title = xstrdup("");
+	if (a->text == NULL)
+		a->text = xstrdup("");
+	if (a->tlen == 0 && a->xlen == 0) {
+		err_set(err, "neither a non-empty 'title' nor 'text'");
+		goto out;
+	}
+	if ((flags & JSONL_NEED_LABEL) && (a->label == NULL ||
+	    a->label[0] == '\0')) {
+		err_set(err, "missing 'label'");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(obj);
+	return rc;
+}
+
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int
+jsonl_read_file(const char *path, unsigned flags, int skip_bad,
+    struct jsonl_article **out, size_t *n, size_t *nskipped,
+    void (*warn)(const char *msg), struct err *err)
+{
+	struct jsonl_article *arr = NULL;
+	size_t cap = 0, lineno = 0, linecap = 0;
+	char *line = NULL;
+	ssize_t len;
+	FILE *f;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (nskipped)
+		*nskipped = 0;
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (f == NULL)
+		return err_set(err, "cannot open '%s': %s", path,
+		    strerror(errno));
+	while ((len = getline(&line, &linecap, f)) != -1) {
+		struct err e;
+
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (blank(line, (size_t)len))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			arr = xreallocarray(arr, cap, sizeof(*arr));
+		}
+		if (jsonl_parse_article(line, (size_t)len, flags, &arr[*n],
+		    &e) == 0) {
+			(*n)++;
+			continue;
+		}
+		jsonl_article_release(&arr[*n]);
+		if (!skip_bad) {
+			err_set(err, "%s:%zu: %s", path, lineno, e.msg);
+			goto out;
+		}
+		if (nskipped)
+			(*nskipped)++;
+		if (warn) {
+			char msg[ERR_MAX + 64];
+
+			snprintf(msg, sizeof(msg), "%s:%zu: skipped: %s", path,
+			    lineno, e.msg);
+			warn(msg);
+		}
+	}
+	if (ferror(f)) {
+		err_set(err, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	*out = arr;
+	arr = NULL;
+	rc = 0;
+out:
+	if (rc == -1) {
+		jsonl_articles_free(&arr, *n);
+		*n = 0;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+void
+jsonl_articles_free(struct jsonl_article **a, size_t n)
+{
+	size_t i;
+
+	if (*a == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		jsonl_article_release(&(*a)[i]);
+	free(*a);
+	*a = NULL;
+}

@@ -1,0 +1,948 @@
+/*
+ * model.c - the libsvm wrapper; the only file including svm.h.
+ *
+ * A struct model owns exactly one struct svm_model, always in the shape
+ * svm_load_model gives it: the support vectors' nodes live in one block that
+ * starts at SV[0] and free_sv is 1, so svm_free_and_destroy_model frees
+ * everything.  svm_train instead leaves SV[] pointing into the caller's
+ * svm_problem; model_train copies those nodes into such a block, rounding
+ * each value to the 8 significant digits ("%.8g") that svm_save_model
+ * keeps, so a trained model and the same model saved and loaded again
+ * predict bit for bit the same (every other number is saved with "%.17g").
+ * Classes are libsvm's integer labels, and a model we accept has labels
+ * 0..nr_class-1 in some order (libsvm orders them by first appearance in the
+ * training set); model_predict re-orders the probabilities by class number.
+ *
+ * svm_load_model checks almost nothing: it prints to stderr and returns
+ * NULL on some errors, reads unset numbers from a truncated file and may
+ * dereference NULL on a short support-vector line.  model_load therefore
+ * first checks the whole file itself (model_check_file) and hands libsvm
+ * only files that parse, so errors carry a line number and libsvm never
+ * sees a bad file.  That check parses numbers in the "C" locale, as libsvm
+ * does.
+ *
+ * Locale: svm_load_model and svm_save_model call setlocale(LC_ALL, "C") and
+ * restore the old locale afterwards, which changes the locale of the whole
+ * process.  model_load, model_save (and thus bundle_save, bundle_load and
+ * classifier_load) must therefore run on the main thread while no other
+ * thread formats or parses numbers.  model_write_vector and the rounding in
+ * model_train use the current locale, like svm-predict does; the programs
+ * never call setlocale, so that is "C".
+ *
+ * libsvm's print hook is its one global.  A constructor points it at a
+ * no-op at start-up so that libsvm is silent unless model_set_print says
+ * otherwise.
+ *
+ * Sizes: a bundle has a few classes and a few thousand support vectors of a
+ * few hundred non-zero features each; the model file is some megabytes.
+ * Prediction costs one sparse dot product per support vector.  The scratch
+ * grows to the largest vector seen and then stops allocating (libsvm itself
+ * still allocates a few small arrays per prediction).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libsvm/svm.h>
+
+#include "model.h"
+#include "xalloc.h"
+
+/* More classes than any news task has; bounds the header's arrays. */
+#define MODEL_MAX_CLASSES 1024
+
+struct model {
+	struct svm_model *svm;
+	int32_t max_feature;	/* largest 0-based feature id in the SVs */
+};
+
+struct model_scratch {
+	struct svm_node *node;	/* the vector being scored, index -1 ends */
+	size_t node_cap;
+	double *est;		/* probabilities in libsvm's class order */
+	size_t est_cap;
+};
+
+/* What model_check_file learnt from the header. */
+struct model_header {
+	int have;		/* HDR_* seen */
+	int nr_class;
+	int total_sv;
+};
+
+enum {
+	HDR_SVM_TYPE = 1 << 0,
+	HDR_KERNEL = 1 << 1,
+	HDR_NR_CLASS = 1 << 2,
+	HDR_TOTAL_SV = 1 << 3,
+	HDR_RHO = 1 << 4,
+	HDR_LABEL = 1 << 5,
+	HDR_PROBA = 1 << 6,
+	HDR_PROBB = 1 << 7,
+	HDR_NR_SV = 1 << 8,
+	HDR_DEGREE = 1 << 9,
+	HDR_GAMMA = 1 << 10,
+	HDR_COEF0 = 1 << 11,
+};
+
+static void
+model_print_null(const char *s)
+{
+	(void)s;
+}
+
+__attribute__((constructor)) static void
+model_print_init(void)
+{
+	svm_set_print_string_function(model_print_null);
+}
+
+void
+model_set_print(void (*print)(const char *))
+{
+	svm_set_print_string_function(print ? print : model_print_null);
+}
+
+void
+model_params_default(struct model_params *p)
+{
+	p->C = 1.0;
+	p->probability = 1;
+	p->eps = 1e-3;
+	p->cache_mb = 100.0;
+	p->seed = 1;
+	p->balanced = 0;
+}
+
+static int32_t
+model_scan_max_feature(const struct svm_model *svm)
+{
+	const struct svm_node *n;
+	int max = 0;
+	int i;
+
+	for (i = 0; i < svm->l; i++)
+		for (n = svm->SV[i]; n->index != -1; n++)
+			if (n->index > max)
+				max = n->index;
+	return (int32_t)max - 1;
+}
+
+static struct model *
+model_wrap(struct svm_model *svm)
+{
+	struct model *m = xmalloc(sizeof(*m));
+
+	m->svm = svm;
+	m->max_feature = model_scan_max_feature(svm);
+	return m;
+}
+
+/* The value svm_save_model's "%.8g" and svm_load_model's strtod give back. */
+static double
+model_round_sv(double v)
+{
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), "%.8g", v);
+	return strtod(tmp, NULL);
+}
+
+/*
+ * Move the support vectors out of the training problem into one block owned
+ * by the model, as svm_load_model lays them out.
+ */
+static void
+model_own_svs(struct svm_model *svm)
+{
+	const struct svm_node *n;
+	struct svm_node *block, *dst;
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < svm->l; i++) {
+		for (n = svm->SV[i]; n->index != -1; n++)
+			total++;
+		total++;
+	}
+	if (svm->l == 0) {
+		svm->free_sv = 1;
+		return;
+	}
+	block = xreallocarray(NULL, total, sizeof(*block));
+	dst = block;
+	for (i = 0; i < svm->l; i++) {
+		n = svm->SV[i];
+		svm->SV[i] = dst;
+		for (; n->index != -1; n++, dst++) {
+			dst->index = n->index;
+			dst->value = model_round_sv(n->value);
+		}
+		dst->index = -1;
+		dst->value = 0;
+		dst++;
+	}
+	svm->free_sv = 1;
+}
+
+static int
+model_check_vec(const struct feat_vec *v, size_t i, size_t dim,
+    struct err *err)
+{
+	size_t j;
+
+	for (j = 0; j < v->n; j++) {
+		if (v->idx[j] < 0 || (size_t)v->idx[j] >= dim ||
+		    (j > 0 && v->idx[j] <= v->idx[j - 1]))
+			return err_set(err, "cannot train model: vector %zu: "
+			    "feature id %d out of order or not below %zu", i,
+			    (int)v->idx[j], dim);
+		if (!isfinite(v->val[j]))
+			return err_set(err, "cannot train model: vector %zu: "
+			    "feature %d is not a finite number", i,
+			    (int)v->idx[j]);
+	}
+	return 0;
+}
+
+/* Check the training vectors; count the classes into *nr_class. */
+static int
+model_check_input(const struct feat_vec *x, const int *y, size_t n,
+    size_t dim, int *nr_class, struct err *err)
+{
+	unsigned char *seen;
+	size_t i;
+	int k, max = -1;
+
+	if (n == 0)
+		return err_set(err, "cannot train model: no training vectors");
+	if (n > INT_MAX)
+		return err_set(err, "cannot train model: %zu training vectors "
+		    "(at most %d)", n, INT_MAX);
+	if (dim > INT_MAX)
+		return err_set(err, "cannot train model: %zu features "
+		    "(at most %d)", dim, INT_MAX);
+	for (i = 0; i < n; i++) {
+		if (y[i] < 0 || y[i] >= MODEL_MAX_CLASSES)
+			return err_set(err, "cannot train model: vector %zu "
+			    "has class %d (expected 0..%d)", i, y[i],
+			    MODEL_MAX_CLASSES - 1);
+		if (y[i] > max)
+			max = y[i];
+		if (model_check_vec(&x[i], i, dim, err) == -1)
+			return -1;
+	}
+	if (max < 1)
+		return err_set(err, "cannot train model: need at least two "
+		    "classes");
+	seen = xcalloc((size_t)max + 1, 1);
+	for (i = 0; i < n; i++)
+		seen[y[i]] = 1;
+	for (k = 0; k <= max; k++)
+		if (!seen[k])
+			break;
+	free(seen);
+	if (k <= max)
+		return err_set(err, "cannot train model: class %d has no "
+		    "training vectors", k);
+	*nr_class = max + 1;
+	return 0;
+}
+
+int
+model_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
+    const struct model_params *p, struct model **out, struct err *err)
+{
+	struct svm_parameter param;
+	struct svm_problem prob;
+	struct svm_model *svm;
+	struct svm_node *nodes, *dst;
+	const char *why;
+	size_t i, j, total = 0;
+	int nr_class = 0, rc = -1;
+
+	*out = NULL;
+	if (model_check_input(x, y, n, dim, &nr_class, err) == -1)
+		return -1;
+
+	memset(&param, 0, sizeof(param));
+	param.svm_type = C_SVC;
+	param.kernel_type = LINEAR;
+	param.degree = 3;
+	param.cache_size = p->cache_mb;
+	param.eps = p->eps;
+	param.C = p->C;
+	param.nu = 0.5;
+	param.p = 0.1;
+	param.shrinking = 1;
+	param.probability = p->probability ? 1 : 0;
+
+	for (i = 0; i < n; i++)
+		total += x[i].n + 1;
+	prob.l = (int)n;
+	prob.y = xreallocarray(NULL, n, sizeof(*prob.y));
+	prob.x = xreallocarray(NULL, n, sizeof(*prob.x));
+	nodes = xreallocarray(NULL, total, sizeof(*nodes));
+	dst = nodes;
+	for (i = 0; i < n; i++) {
+		prob.y[i] = y[i];
+		prob.x[i] = dst;
+		for (j = 0; j < x[i].n; j++, dst++) {
+			dst->index = x[i].idx[j] + 1;
+			dst->value = x[i].val[j];
+		}
+		dst->index = -1;
+		dst->value = 0;
+		dst++;
+	}
+
+	if (p->balanced) {
+		/* Rare classes get a larger C, as if they were as frequent. */
+		param.nr_weight = nr_class;
+		param.weight_label = xcalloc((size_t)nr_class, sizeof(int));
+		param.weight = xcalloc((size_t)nr_class, sizeof(double));
+		for (i = 0; i < n; i++)
+			param.weight[y[i]] += 1.0;
+		for (j = 0; j < (size_t)nr_class; j++) {
+			param.weight_label[j] = (int)j;
+			param.weight[j] = (double)n /
+			    ((double)nr_class * param.weight[j]);
+		}
+	}
+	why = svm_check_parameter(&prob, &param);
+	if (why != NULL) {
+		err_set(err, "cannot train model: %s", why);
+		goto out_free;
+	}
+	/* Platt scaling's internal cross-validation shuffles with rand(). */
+	srand(p->seed);
+	svm = svm_train(&prob, &param);
+	if (svm == NULL) {
+		err_set(err, "cannot train model: libsvm returned no model");
+		goto out_free;
+	}
+	model_own_svs(svm);
+	if (svm->nr_class != nr_class) {
+		err_set(err, "cannot train model: libsvm found %d classes, "
+		    "expected %d", svm->nr_class, nr_class);
+		svm_free_and_destroy_model(&svm);
+		goto out_free;
+	}
+	*out = model_wrap(svm);
+	rc = 0;
+out_free:
+	free(param.weight_label);
+	free(param.weight);
+	free(nodes);
+	free(prob.x);
+	free(prob.y);
+	return rc;
+}
+
+/* Copy a token for an error message: at most 40 bytes, printable ASCII. */
+static const char *
+model_quote(const char *tok, char *out, size_t outsz)
+{
+	size_t i;
+
+	for (i = 0; tok[i] != '\0' && i < 40 && i + 1 < outsz; i++)
+		out[i] = tok[i] >= 0x20 && tok[i] < 0x7f ? tok[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/* Split off the next blank-separated token of *pos, or NULL at the end. */
+static char *
+model_token(char **pos)
+{
+	char *s = *pos, *t;
+
+	s += strspn(s, " \t");
+	if (*s == '\0' || *s == '\n') {
+		*pos = s;
+		return NULL;
+	}
+	t = s + strcspn(s, " \t\n");
+	if (*t != '\0')
+		*t++ = '\0';
+	*pos = t;
+	return s;
+}
+
+static int
+model_parse_double(const char *tok, locale_t c_locale, double *out)
+{
+	char *end;
+
+	*out = strtod_l(tok, &end, c_locale);
+	return end == tok || *end != '\0' || !isfinite(*out) ? -1 : 0;
+}
+
+static int
+model_parse_int(const char *tok, int *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)tok[0]) && tok[0] != '-')
+		return -1;
+	errno = 0;
+	v = strtol(tok, &end, 10);
+	if (end == tok || *end != '\0' || errno || v < INT_MIN || v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* Expect exactly count finite numbers on the rest of the line. */
+static int
+model_parse_doubles(char **pos, int count, locale_t c_locale,
+    const char *key, char *why, size_t whysz)
+{
+	char *tok, q[48];
+	double v;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		tok = model_token(pos);
+		if (tok == NULL) {
+			snprintf(why, whysz, "'%s' needs %d values, found %d",
+			    key, count, i);
+			return -1;
+		}
+		if (model_parse_double(tok, c_locale, &v) == -1) {
+			snprintf(why, whysz, "'%s' value '%s' is not a "
+			    "finite number", key,
+			    model_quote(tok, q, sizeof(q)));
+			return -1;
+		}
+	}
+	if (model_token(pos) != NULL) {
+		snprintf(why, whysz, "'%s' needs %d values, found more", key,
+		    count);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Expect exactly nr_class integers: the labels (a permutation of
+ * 0..nr_class-1) or the per-class support vector counts (summing to
+ * total_sv).
+ */
+static int
+model_parse_ints(char **pos, const struct model_header *h, int is_label,
+    const char *key, char *why, size_t whysz)
+{
+	unsigned char *seen;
+	char *tok, q[48];
+	long sum = 0;
+	int i, v, rc = -1;
+
+	seen = xcalloc((size_t)h->nr_class, 1);
+	for (i = 0; i < h->nr_class; i++) {
+		tok = model_token(pos);
+		if (tok == NULL) {
+			snprintf(why, whysz, "'%s' needs %d values, found %d",
+			    key, h->nr_class, i);
+			goto out;
+		}
+		if (model_parse_int(tok, &v) == -1 || v < 0) {
+			snprintf(why, whysz, "'%s' value '%s' is not a "
+			    "non-negative integer", key,
+			    model_quote(tok, q, sizeof(q)));
+			goto out;
+		}
+		if (is_label && (v >= h->nr_class || seen[v])) {
+			snprintf(why, whysz, "labels must be 0..%d in any "
+			    "order, found %s%d", h->nr_class - 1,
+			    v < h->nr_class ? "a second " : "", v);
+			goto out;
+		}
+		if (is_label)
+			seen[v] = 1;
+		sum += v;
+	}
+	if (model_token(pos) != NULL) {
+		snprintf(why, whysz, "'%s' needs %d values, found more", key,
+		    h->nr_class);
+		goto out;
+	}
+	if (!is_label && sum != h->total_sv) {
+		snprintf(why, whysz, "'nr_sv' adds up to %ld, but total_sv is "
+		    "%d", sum, h->total_sv);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(seen);
+	return rc;
+}
+
+static const struct {
+	const char *key;
+	int bit;
+	int needs;	/* header lines that must come first */
+} model_keys[] = {
+	{ "svm_type", HDR_SVM_TYPE, 0 },
+	{ "kernel_type", HDR_KERNEL, 0 },
+	{ "degree", HDR_DEGREE, 0 },
+	{ "gamma", HDR_GAMMA, 0 },
+	{ "coef0", HDR_COEF0, 0 },
+	{ "nr_class", HDR_NR_CLASS, 0 },
+	{ "total_sv", HDR_TOTAL_SV, 0 },
+	{ "rho", HDR_RHO, HDR_NR_CLASS },
+	{ "label", HDR_LABEL, HDR_NR_CLASS },
+	{ "probA", HDR_PROBA, HDR_NR_CLASS },
+	{ "probB", HDR_PROBB, HDR_NR_CLASS },
+	{ "nr_sv", HDR_NR_SV, HDR_NR_CLASS | HDR_TOTAL_SV },
+};
+
+/* One header line; 1 at "SV", 0 for another line, -1 with why. */
+static int
+model_parse_header_line(char *line, struct model_header *h,
+    locale_t c_locale, char *why, size_t whysz)
+{
+	char *pos = line, *key, *tok, q[48];
+	size_t i, nk = sizeof(model_keys) / sizeof(model_keys[0]);
+	int v, npairs;
+
+	key = model_token(&pos);
+	if (key == NULL) {
+		snprintf(why, whysz, "empty line in the header");
+		return -1;
+	}
+	if (strcmp(key, "SV") == 0) {
+		if (model_token(&pos) == NULL)
+			return 1;
+		snprintf(why, whysz, "text after 'SV'");
+		return -1;
+	}
+	for (i = 0; i < nk; i++)
+		if (strcmp(key, model_keys[i].key) == 0)
+			break;
+	if (i == nk) {
+		snprintf(why, whysz, h->have == 0 ? "not a libsvm model file "
+		    "(starts with '%s')" : "unknown keyword '%s'",
+		    model_quote(key, q, sizeof(q)));
+		return -1;
+	}
+	if (h->have & model_keys[i].bit) {
+		snprintf(why, whysz, "'%s' given twice", key);
+		return -1;
+	}
+	if ((h->have & model_keys[i].needs) != model_keys[i].needs) {
+		snprintf(why, whysz, "'%s' before 'nr_class' or 'total_sv'",
+		    key);
+		return -1;
+	}
+	h->have |= model_keys[i].bit;
+	npairs = h->nr_class * (h->nr_class - 1) / 2;
+	switch (model_keys[i].bit) {
+	case HDR_SVM_TYPE:
+	case HDR_KERNEL:
+		tok = model_token(&pos);
+		if (tok == NULL || model_token(&pos) != NULL) {
+			snprintf(why, whysz, "'%s' needs one value", key);
+			return -1;
+		}
+		if (model_keys[i].bit == HDR_SVM_TYPE &&
+		    strcmp(tok, "c_svc") != 0) {
+			snprintf(why, whysz, "svm_type '%s' is not "
+			    "supported (only c_svc)",
+			    model_quote(tok, q, sizeof(q)));
+			return -1;
+		}
+		if (model_keys[i].bit == HDR_KERNEL &&
+		    strcmp(tok, "linear") != 0) {
+			snprintf(why, whysz, "kernel_type '%s' is not "
+			    "supported (only linear)",
+			    model_quote(tok, q, sizeof(q)));
+			return -1;
+		}
+		return 0;
+	case HDR_NR_CLASS:
+	case HDR_TOTAL_SV:
+		tok = model_token(&pos);
+		if (tok == NULL || model_token(&pos) != NULL ||
+		    model_parse_int(tok, &v) == -1) {
+			snprintf(why, whysz, "'%s' needs one integer", key);
+			return -1;
+		}
+		if (model_keys[i].bit == HDR_NR_CLASS &&
+		    (v < 2 || v > MODEL_MAX_CLASSES)) {
+			snprintf(why, whysz, "nr_class %d is out of range "
+			    "(2..%d)", v, MODEL_MAX_CLASSES);
+			return -1;
+		}
+		if (model_keys[i].bit == HDR_TOTAL_SV && v < 0) {
+			snprintf(why, whysz, "total_sv %d is negative", v);
+			return -1;
+		}
+		if (model_keys[i].bit == HDR_NR_CLASS)
+			h->nr_class = v;
+		else
+			h->total_sv = v;
+		return 0;
+	case HDR_LABEL:
+		return model_parse_ints(&pos, h, 1, key, why, whysz);
+	case HDR_NR_SV:
+		return model_parse_ints(&pos, h, 0, key, why, whysz);
+	case HDR_RHO:
+	case HDR_PROBA:
+	case HDR_PROBB:
+		return model_parse_doubles(&pos, npairs, c_locale, key, why,
+		    whysz);
+	default:	/* degree, gamma, coef0: meaningless for linear */
+		return model_parse_doubles(&pos, 1, c_locale, key, why, whysz);
+	}
+}
+
+/* One support vector: nr_class-1 coefficients, then ascending id:value. */
+static int
+model_parse_sv_line(char *line, const struct model_header *h,
+    locale_t c_locale, char *why, size_t whysz)
+{
+	char *pos = line, *tok, *colon, q[48];
+	double v;
+	int id, last = 0, i;
+
+	for (i = 0; i < h->nr_class - 1; i++) {
+		tok = model_token(&pos);
+		if (tok == NULL || model_parse_double(tok, c_locale, &v)) {
+			snprintf(why, whysz, "a support vector starts with "
+			    "%d coefficient%s", h->nr_class - 1,
+			    h->nr_class > 2 ? "s" : "");
+			return -1;
+		}
+	}
+	while ((tok = model_token(&pos)) != NULL) {
+		colon = strchr(tok, ':');
+		if (colon == NULL) {
+			snprintf(why, whysz, "'%s' is not id:value",
+			    model_quote(tok, q, sizeof(q)));
+			return -1;
+		}
+		*colon = '\0';
+		if (model_parse_int(tok, &id) == -1 || id <= last) {
+			snprintf(why, whysz, "feature id '%s' is not a "
+			    "positive integer above %d",
+			    model_quote(tok, q, sizeof(q)), last);
+			return -1;
+		}
+		if (model_parse_double(colon + 1, c_locale, &v) == -1) {
+			snprintf(why, whysz, "value '%s' of feature %d is "
+			    "not a finite number",
+			    model_quote(colon + 1, q, sizeof(q)), id);
+			return -1;
+		}
+		last = id;
+	}
+	return 0;
+}
+
+/* Check the header's completeness once "SV" has been read. */
+static int
+model_check_header(const struct model_header *h, char *why, size_t whysz)
+{
+	static const struct {
+		int bit;
+		const char *what;
+	} need[] = {
+		{ HDR_SVM_TYPE, "no 'svm_type'" },
+		{ HDR_KERNEL, "no 'kernel_type'" },
+		{ HDR_NR_CLASS, "no 'nr_class'" },
+		{ HDR_TOTAL_SV, "no 'total_sv'" },
+		{ HDR_RHO, "no 'rho'" },
+		{ HDR_LABEL, "no 'label'" },
+		{ HDR_NR_SV, "no 'nr_sv'" },
+		{ HDR_PROBA, "no probability estimates ('probA'; train with "
+		    "probability)" },
+		{ HDR_PROBB, "no probability estimates ('probB'; train with "
+		    "probability)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(h->have & need[i].bit)) {
+			snprintf(why, whysz, "%s", need[i].what);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Parse the whole model file as svm_save_model writes it.  -1 with err set
+ * (naming the file and line) if libsvm would misread it or we would reject
+ * what it reads.
+ */
+static int
+model_check_file(FILE *f, const char *path, struct err *err)
+{
+	struct model_header h = { 0, 0, 0 };
+	locale_t c_locale;
+	char why[256], *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int in_header = 1, nsv = 0, r, rc = -1;
+
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (c_locale == (locale_t)0)
+		return err_set(err, "cannot load model '%s': %s", path,
+		    strerror(errno));
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((size_t)len != strlen(line)) {
+			snprintf(why, sizeof(why), "NUL byte");
+			goto out_bad;
+		}
+		if (line[len - 1] != '\n') {
+			snprintf(why, sizeof(why), "truncated (no newline at "
+			    "the end)");
+			goto out_bad;
+		}
+		if (in_header) {
+			r = model_parse_header_line(line, &h, c_locale, why,
+			    sizeof(why));
+			if (r == -1)
+				goto out_bad;
+			if (r == 1) {
+				if (model_check_header(&h, why,
+				    sizeof(why)) == -1)
+					goto out_bad;
+				in_header = 0;
+			}
+			continue;
+		}
+		if (nsv == h.total_sv) {
+			snprintf(why, sizeof(why), "text after the last of "
+			    "%d support vectors", h.total_sv);
+			goto out_bad;
+		}
+		if (model_parse_sv_line(line, &h, c_locale, why,
+		    sizeof(why)) == -1)
+			goto out_bad;
+		nsv++;
+	}
+	if (ferror(f)) {
+		err_set(err, "cannot load model '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (lineno == 0) {
+		err_set(err, "cannot load model '%s': empty file", path);
+		goto out;
+	}
+	if (in_header) {
+		err_set(err, "cannot load model '%s': truncated (no 'SV' "
+		    "line)", path);
+		goto out;
+	}
+	if (nsv < h.total_sv) {
+		err_set(err, "cannot load model '%s': truncated after %d of "
+		    "%d support vectors", path, nsv, h.total_sv);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+out_bad:
+	err_set(err, "cannot load model '%s': line %zu: %s", path, lineno,
+	    why);
+out:
+	free(line);
+	freelocale(c_locale);
+	return rc;
+}
+
+/* What libsvm loaded must agree with what model_check_file accepted. */
+static int
+model_check_loaded(const struct svm_model *svm, const char *path,
+    struct err *err)
+{
+	unsigned char *seen;
+	int i, bad = -1;
+
+	if (svm_get_svm_type(svm) != C_SVC)
+		return err_set(err, "cannot load model '%s': not a c_svc "
+		    "model", path);
+	if (svm->param.kernel_type != LINEAR)
+		return err_set(err, "cannot load model '%s': kernel is not "
+		    "linear", path);
+	if (svm->nr_class < 2 || svm->label == NULL)
+		return err_set(err, "cannot load model '%s': no class labels",
+		    path);
+	seen = xcalloc((size_t)svm->nr_class, 1);
+	for (i = 0; i < svm->nr_class && bad == -1; i++) {
+		if (svm->label[i] < 0 || svm->label[i] >= svm->nr_class ||
+		    seen[svm->label[i]])
+			bad = i;
+		else
+			seen[svm->label[i]] = 1;
+	}
+	free(seen);
+	if (bad != -1)
+		return err_set(err, "cannot load model '%s': labels must be "
+		    "0..%d in any order", path, svm->nr_class - 1);
+	if (!svm_check_probability_model(svm))
+		return err_set(err, "cannot load model '%s': no probability "
+		    "estimates", path);
+	return 0;
+}
+
+int
+model_load(const char *path, struct model **out, struct err *err)
+{
+	struct svm_model *svm;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	*out = NULL;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return err_set(err, "cannot load model '%s': %s", path,
+		    strerror(errno));
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return err_set(err, "cannot load model '%s': not a regular "
+		    "file", path);
+	}
+	rc = model_check_file(f, path, err);
+	fclose(f);
+	if (rc == -1)
+		return -1;
+	svm = svm_load_model(path);
+	if (svm == NULL)
+		return err_set(err, "cannot load model '%s': not a valid "
+		    "libsvm model file", path);
+	if (model_check_loaded(svm, path, err) == -1) {
+		svm_free_and_destroy_model(&svm);
+		return -1;
+	}
+	*out = model_wrap(svm);
+	return 0;
+}
+
+int
+model_save(const struct model *m, const char *path, struct err *err)
+{
+	errno = 0;
+	if (svm_save_model(path, m->svm) != 0)
+		return err_set(err, "cannot save model '%s': %s", path,
+		    errno ? strerror(errno) : "write error");
+	return 0;
+}
+
+void
+model_destroy(struct model **mp)
+{
+	struct model *m = *mp;
+
+	if (m == NULL)
+		return;
+	svm_free_and_destroy_model(&m->svm);
+	free(m);
+	*mp = NULL;
+}
+
+int
+model_nr_class(const struct model *m)
+{
+	return m->svm->nr_class;
+}
+
+int32_t
+model_max_feature(const struct model *m)
+{
+	return m->max_feature;
+}
+
+struct model_scratch *
+model_scratch_new(void)
+{
+	return xcalloc(1, sizeof(struct model_scratch));
+}
+
+void
+model_scratch_destroy(struct model_scratch **sp)
+{
+	struct model_scratch *s = *sp;
+
+	if (s == NULL)
+		return;
+	free(s->node);
+	free(s->est);
+	free(s);
+	*sp = NULL;
+}
+
+/* Convert x into the scratch's node array (1-based ids, -1 ends). */
+static const struct svm_node *
+model_nodes(const struct feat_vec *x, struct model_scratch *s)
+{
+	size_t i;
+
+	if (x->n + 1 > s->node_cap) {
+		s->node_cap = x->n + 1 > 2 * s->node_cap ? x->n + 1 :
+		    2 * s->node_cap;
+		s->node = xreallocarray(s->node, s->node_cap,
+		    sizeof(*s->node));
+	}
+	for (i = 0; i < x->n; i++) {
+		s->node[i].index = x->idx[i] + 1;
+		s->node[i].value = x->val[i];
+	}
+	s->node[x->n].index = -1;
+	s->node[x->n].value = 0;
+	return s->node;
+}
+
+int
+model_predict(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob)
+{
+	const struct svm_model *svm = m->svm;
+	const struct svm_node *nodes = model_nodes(x, s);
+	int i, k = svm->nr_class, label;
+
+	if ((size_t)k > s->est_cap) {
+		s->est = xreallocarray(s->est, (size_t)k, sizeof(*s->est));
+		s->est_cap = (size_t)k;
+	}
+	if (!svm_check_probability_model(svm)) {
+		/* Trained without probabilities: report certainty. */
+		label = (int)svm_predict(svm, nodes);
+		for (i = 0; i < k; i++)
+			prob[i] = i == label ? 1.0 : 0.0;
+		return label;
+	}
+	label = (int)svm_predict_probability(svm, nodes, s->est);
+	for (i = 0; i < k; i++)
+		prob[svm->label[i]] = s->est[i];
+	return label;
+}
+
+int
+model_predict_label(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s)
+{
+	return (int)svm_predict(m->svm, model_nodes(x, s));
+}
+
+int
+model_write_vector(FILE *f, int label, const struct feat_vec *x)
+{
+	size_t i;
+
+	fprintf(f, "%d", label);
+	for (i = 0; i < x->n; i++)
+		fprintf(f, " %d:%.17g", (int)x->idx[i] + 1, x->val[i]);
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}
