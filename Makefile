@@ -35,8 +35,8 @@ PROGS   = $(BUILD)/newsclass-train $(BUILD)/newsclass $(BUILD)/newsclassd
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all test deps check unit cli integ asan ubsan tsan fuzz models run \
-        bench install uninstall clean
+.PHONY: all test deps check unit integ asan ubsan tsan fuzz models run \
+        bench install clean
 .SUFFIXES:
 
 all: $(PROGS)
@@ -70,17 +70,17 @@ test: deps
 deps:
 	@scripts/install-deps
 
-check: unit cli integ
+check: unit integ
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
 		NC_TEST_DATA=tests/data NC_SHARED=$(SHARED) $$t; done
 
-cli: $(PROGS)
-	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) tests/cli/run
-
+# CLI and daemon tests: the real programs driven by independent Python
+# clients (pyzmq, msgpack).  PYTEST_ARGS=-k... selects tests.
 integ: $(PROGS)
-	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integ
+	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q \
+		-p no:cacheprovider $(PYTEST_ARGS) tests/cli tests/integ
 
 SAN_COMMON = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
@@ -116,11 +116,17 @@ install: all
 		$(DESTDIR)/etc/newsclassd $(DESTDIR)/lib/systemd/system
 	install -m 755 $(BUILD)/newsclass $(BUILD)/newsclass-train $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/newsclassd $(DESTDIR)$(PREFIX)/sbin/
-	cp -R models/topic models/sentiment $(DESTDIR)$(PREFIX)/share/newsclassd/models/
+	for m in models/*/; do m=$${m%/}; install -d $(DESTDIR)$(PREFIX)/share/newsclassd/$$m; \
+		install -m 644 $$m/* $(DESTDIR)$(PREFIX)/share/newsclassd/$$m/; done
 	install -m 644 models/README.md $(DESTDIR)$(PREFIX)/share/newsclassd/models/
-	install -m 644 systemd/newsclassd.conf $(DESTDIR)/etc/newsclassd/newsclassd.conf
+	# An existing configuration is the operator's: keep it.
+	[ -e $(DESTDIR)/etc/newsclassd/newsclassd.conf ] || \
+	sed 's|@PREFIX@|$(PREFIX)|g' systemd/newsclassd.conf.in \
+		> $(DESTDIR)/etc/newsclassd/newsclassd.conf
 	sed 's|@PREFIX@|$(PREFIX)|g' systemd/newsclassd.service.in \
 		> $(DESTDIR)/lib/systemd/system/newsclassd.service
+	install -d $(DESTDIR)$(PREFIX)/share/doc/newsclassd
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/newsclassd/
 
 clean:
 	rm -rf build

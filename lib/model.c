@@ -60,14 +60,28 @@
 struct model {
 	struct svm_model *svm;
 	int32_t max_feature;	/* largest 0-based feature id in the SVs */
+	/*
+	 * The linear fast path: the support vectors of each one-vs-one pair
+	 * collapsed into one weight vector.  w[f * npairs + p] is feature f's
+	 * weight for pair p, so one feature's weights for all pairs are
+	 * adjacent (one or two cache lines).  NULL when not built.
+	 */
+	double *w;
+	size_t npairs;
+	size_t dim;		/* max_feature + 1 */
 };
 
 struct model_scratch {
 	struct svm_node *node;	/* the vector being scored, index -1 ends */
 	size_t node_cap;
 	double *est;		/* probabilities in libsvm's class order */
-	size_t est_cap;
+	/* Fast path: decision values, pairwise probabilities, coupling. */
+	double *dec, *pair, *Q, *Qp;
+	size_t k_cap;		/* classes the arrays above fit */
 };
+
+/* Above this many weights (8 bytes each) the fast path is not built. */
+#define MODEL_MAX_WEIGHTS ((size_t)64 << 20)
 
 /* What model_check_file learnt from the header. */
 struct model_header {
@@ -134,6 +148,51 @@ model_scan_max_feature(const struct svm_model *svm)
 	return (int32_t)max - 1;
 }
 
+/*
+ * Collapse a linear model: for the pair (i, j), libsvm's decision value is
+ * sum over the SVs of class i of sv_coef[j-1] * <sv, x> plus sum over the
+ * SVs of class j of sv_coef[i] * <sv, x>, minus rho; with a linear kernel
+ * the sums fold into one weight vector per pair.
+ */
+static void
+model_build_linear(struct model *m)
+{
+	const struct svm_model *svm = m->svm;
+	int k = svm->nr_class, i, j, c, n;
+	size_t p = 0, *start;
+
+	m->w = NULL;
+	m->npairs = (size_t)k * (size_t)(k - 1) / 2;
+	m->dim = (size_t)(m->max_feature + 1);
+	if (svm->param.kernel_type != LINEAR || m->dim == 0 ||
+	    m->dim > MODEL_MAX_WEIGHTS / m->npairs)
+		return;
+	m->w = xcalloc(m->dim * m->npairs, sizeof(double));
+	start = xcalloc((size_t)k, sizeof(size_t));
+	for (c = 1; c < k; c++)
+		start[c] = start[c - 1] + (size_t)svm->nSV[c - 1];
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++, p++) {
+			const struct { int cls; const double *coef; } side[2] = {
+				{ i, svm->sv_coef[j - 1] }, { j, svm->sv_coef[i] }
+			};
+
+			for (c = 0; c < 2; c++)
+				for (n = 0; n < svm->nSV[side[c].cls]; n++) {
+					size_t sv = start[side[c].cls] +
+					    (size_t)n;
+					const struct svm_node *e = svm->SV[sv];
+					double a = side[c].coef[sv];
+
+					for (; e->index != -1; e++)
+						m->w[(size_t)(e->index - 1) *
+						    m->npairs + p] +=
+						    a * e->value;
+				}
+		}
+	free(start);
+}
+
 static struct model *
 model_wrap(struct svm_model *svm)
 {
@@ -141,6 +200,7 @@ model_wrap(struct svm_model *svm)
 
 	m->svm = svm;
 	m->max_feature = model_scan_max_feature(svm);
+	model_build_linear(m);
 	return m;
 }
 
@@ -847,6 +907,7 @@ model_destroy(struct model **mp)
 	if (m == NULL)
 		return;
 	svm_free_and_destroy_model(&m->svm);
+	free(m->w);
 	free(m);
 	*mp = NULL;
 }
@@ -878,6 +939,10 @@ model_scratch_destroy(struct model_scratch **sp)
 		return;
 	free(s->node);
 	free(s->est);
+	free(s->dec);
+	free(s->pair);
+	free(s->Q);
+	free(s->Qp);
 	free(s);
 	*sp = NULL;
 }
@@ -903,26 +968,181 @@ model_nodes(const struct feat_vec *x, struct model_scratch *s)
 	return s->node;
 }
 
+static void
+scratch_fit(struct model_scratch *s, size_t k)
+{
+	if (k <= s->k_cap)
+		return;
+	s->est = xreallocarray(s->est, k, sizeof(double));
+	s->dec = xreallocarray(s->dec, k * k, sizeof(double));
+	s->pair = xreallocarray(s->pair, k * k, sizeof(double));
+	s->Q = xreallocarray(s->Q, k * k, sizeof(double));
+	s->Qp = xreallocarray(s->Qp, k, sizeof(double));
+	s->k_cap = k;
+}
+
+/* One pass over x's features: all pairs' decision values into dec. */
+static void
+linear_decision(const struct model *m, const struct feat_vec *x, double *dec)
+{
+	size_t i, p, np = m->npairs;
+
+	for (p = 0; p < np; p++)
+		dec[p] = 0.0;
+	for (i = 0; i < x->n; i++) {
+		const double *w;
+		double v = x->val[i];
+
+		if ((size_t)x->idx[i] >= m->dim)
+			continue;	/* no support vector uses it */
+		w = m->w + (size_t)x->idx[i] * np;
+		for (p = 0; p < np; p++)
+			dec[p] += v * w[p];
+	}
+	for (p = 0; p < np; p++)
+		dec[p] -= m->svm->rho[p];
+}
+
+/* Platt's sigmoid, written to avoid overflow of exp(). */
+static double
+sigmoid_predict(double dec, double A, double B)
+{
+	double fApB = dec * A + B;
+
+	if (fApB >= 0)
+		return exp(-fApB) / (1.0 + exp(-fApB));
+	return 1.0 / (1 + exp(fApB));
+}
+
+/*
+ * Pairwise coupling (Wu, Lin and Weng 2004, method 2) as libsvm does it:
+ * find p minimising sum over pairs of (r_ji p_i - r_ij p_j)^2 by the same
+ * fixed-point iteration, stopping rule and iteration limit, so that the
+ * probabilities are libsvm's.  r is k x k, p gets k values.
+ */
+static void
+multiclass_probability(int k, const double *r, double *p, double *Q,
+    double *Qp)
+{
+	int t, j, iter, max_iter = k > 100 ? k : 100;
+	double pQp, eps = 0.005 / k;
+
+	for (t = 0; t < k; t++) {
+		p[t] = 1.0 / k;
+		Q[t * k + t] = 0;
+		for (j = 0; j < t; j++) {
+			Q[t * k + t] += r[j * k + t] * r[j * k + t];
+			Q[t * k + j] = Q[j * k + t];
+		}
+		for (j = t + 1; j < k; j++) {
+			Q[t * k + t] += r[j * k + t] * r[j * k + t];
+			Q[t * k + j] = -r[j * k + t] * r[t * k + j];
+		}
+	}
+	for (iter = 0; iter < max_iter; iter++) {
+		double max_error = 0;
+
+		pQp = 0;
+		for (t = 0; t < k; t++) {
+			Qp[t] = 0;
+			for (j = 0; j < k; j++)
+				Qp[t] += Q[t * k + j] * p[j];
+			pQp += p[t] * Qp[t];
+		}
+		for (t = 0; t < k; t++) {
+			double error = fabs(Qp[t] - pQp);
+
+			if (error > max_error)
+				max_error = error;
+		}
+		if (max_error < eps)
+			break;
+		for (t = 0; t < k; t++) {
+			double diff = (-Qp[t] + pQp) / Q[t * k + t];
+
+			p[t] += diff;
+			pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) /
+			    (1 + diff) / (1 + diff);
+			for (j = 0; j < k; j++) {
+				Qp[j] = (Qp[j] + diff * Q[t * k + j]) /
+				    (1 + diff);
+				p[j] /= (1 + diff);
+			}
+		}
+	}
+}
+
+/* svm_predict_probability on the collapsed weights. */
+static int
+linear_predict_probability(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s)
+{
+	const struct svm_model *svm = m->svm;
+	const double min_prob = 1e-7;
+	int k = svm->nr_class, i, j, p = 0, best = 0;
+
+	linear_decision(m, x, s->dec);
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++, p++) {
+			double r = sigmoid_predict(s->dec[p], svm->probA[p],
+			    svm->probB[p]);
+
+			r = fmin(fmax(r, min_prob), 1 - min_prob);
+			s->pair[i * k + j] = r;
+			s->pair[j * k + i] = 1 - r;
+		}
+	if (k == 2) {
+		s->est[0] = s->pair[0 * k + 1];
+		s->est[1] = s->pair[1 * k + 0];
+	} else {
+		multiclass_probability(k, s->pair, s->est, s->Q, s->Qp);
+	}
+	for (i = 1; i < k; i++)
+		if (s->est[i] > s->est[best])
+			best = i;
+	return svm->label[best];
+}
+
+/* svm_predict's one-vs-one vote on the collapsed weights. */
+static int
+linear_predict_label(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s)
+{
+	int k = m->svm->nr_class, i, j, p = 0, best = 0;
+	double *vote = s->est;
+
+	linear_decision(m, x, s->dec);
+	for (i = 0; i < k; i++)
+		vote[i] = 0;
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++, p++)
+			vote[s->dec[p] > 0 ? i : j] += 1;
+	for (i = 1; i < k; i++)
+		if (vote[i] > vote[best])
+			best = i;
+	return m->svm->label[best];
+}
+
 int
 model_predict(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s, double *prob)
 {
 	const struct svm_model *svm = m->svm;
-	const struct svm_node *nodes = model_nodes(x, s);
 	int i, k = svm->nr_class, label;
 
-	if ((size_t)k > s->est_cap) {
-		s->est = xreallocarray(s->est, (size_t)k, sizeof(*s->est));
-		s->est_cap = (size_t)k;
-	}
+	scratch_fit(s, (size_t)k);
 	if (!svm_check_probability_model(svm)) {
 		/* Trained without probabilities: report certainty. */
-		label = (int)svm_predict(svm, nodes);
+		label = model_predict_label(m, x, s);
 		for (i = 0; i < k; i++)
 			prob[i] = i == label ? 1.0 : 0.0;
 		return label;
 	}
-	label = (int)svm_predict_probability(svm, nodes, s->est);
+	if (m->w != NULL)
+		label = linear_predict_probability(m, x, s);
+	else
+		label = (int)svm_predict_probability(svm, model_nodes(x, s),
+		    s->est);
 	for (i = 0; i < k; i++)
 		prob[svm->label[i]] = s->est[i];
 	return label;
@@ -932,7 +1152,46 @@ int
 model_predict_label(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s)
 {
+	scratch_fit(s, (size_t)m->svm->nr_class);
+	if (m->w != NULL)
+		return linear_predict_label(m, x, s);
 	return (int)svm_predict(m->svm, model_nodes(x, s));
+}
+
+int
+model_predict_libsvm(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob, double *dec)
+{
+	const struct svm_model *svm = m->svm;
+	const struct svm_node *nodes = model_nodes(x, s);
+	int i, k = svm->nr_class, label;
+
+	scratch_fit(s, (size_t)k);
+	if (dec != NULL)
+		svm_predict_values(svm, nodes, dec);
+	if (prob == NULL)
+		return (int)svm_predict(svm, nodes);
+	label = (int)svm_predict_probability(svm, nodes, s->est);
+	for (i = 0; i < k; i++)
+		prob[svm->label[i]] = s->est[i];
+	return label;
+}
+
+int
+model_decision_values(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *dec)
+{
+	if (m->w == NULL)
+		return -1;
+	scratch_fit(s, (size_t)m->svm->nr_class);
+	linear_decision(m, x, dec);
+	return 0;
+}
+
+int
+model_is_linear_fast(const struct model *m)
+{
+	return m->w != NULL;
 }
 
 int

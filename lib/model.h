@@ -74,9 +74,32 @@ void model_scratch_destroy(struct model_scratch **sp);
 int model_predict(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s, double *prob);
 
-/* Predict the class without probabilities (decision values only). */
+/* Predict the class without probabilities (one-vs-one vote). */
 int model_predict_label(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s);
+
+/*
+ * The reference: libsvm's own svm_predict_probability (prob != NULL, filled
+ * by class number) or svm_predict (prob == NULL), and svm_predict_values
+ * into dec (nr_class * (nr_class - 1) / 2 values, libsvm's pair order) if
+ * dec != NULL.  For tests and benchmarks of the fast path.
+ */
+int model_predict_libsvm(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob, double *dec);
+
+/*
+ * The fast path's decision values, in libsvm's pair order; -1 if the model
+ * has no fast path (see model_is_linear_fast).
+ */
+int model_decision_values(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *dec);
+
+/*
+ * Whether predictions use the collapsed linear weights (one pass over the
+ * article's features) instead of libsvm's per-support-vector kernel sums.
+ * True for every linear model that fits MODEL_MAX_WEIGHTS.
+ */
+int model_is_linear_fast(const struct model *m);
 
 /*
  * Write x as one line of libsvm's sparse format "label id:value ..." with

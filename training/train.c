@@ -44,6 +44,7 @@ struct dataset {
 	struct jsonl_article *art;
 	size_t n;
 	int *y;			/* class of each article */
+	size_t *group;		/* original article of an augmented copy */
 	char **labels;		/* sorted label names */
 	size_t nlabels;
 };
@@ -58,7 +59,7 @@ struct opts {
 	struct feat_settings fs;
 	/* Which feature settings were fixed on the command line. */
 	int fixed_ngram, fixed_title, fixed_neg, fixed_numcmp, fixed_mindf;
-	int balanced, fixed_balanced, fixed_stem;
+	int balanced, fixed_balanced, fixed_stem, augment_short;
 };
 
 static void
@@ -75,7 +76,7 @@ usage(FILE *f)
 "           [--test FILE.jsonl] [--C C | --grid] [--folds K] [--seed N]\n"
 "           [--ngram 1|2] [--title-weight N] [--min-df N] [--max-features N]\n"
 "           [--negation|--no-negation] [--numcmp|--no-numcmp]\n"
-"           [--stem|--no-stem] [--balanced|--no-balanced]\n"
+"           [--stem|--no-stem] [--balanced|--no-balanced] [--augment-short]\n"
 "           [--task NAME] [--skip-bad] [--json]\n"
 "       newsclass-train eval --model DIR --data FILE.jsonl [--short] [--json]\n"
 "       newsclass-train export --model DIR --data FILE.jsonl --out FILE.svm\n"
@@ -115,6 +116,7 @@ dataset_free(struct dataset *d)
 		free(d->labels[i]);
 	free(d->labels);
 	free(d->y);
+	free(d->group);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -203,6 +205,41 @@ first_sentence(const char *s, size_t len)
 			return i + 1;
 	}
 	return len;
+}
+
+/*
+ * Add the short form (title + first sentence) of every article that is
+ * longer than that as an extra training example, so that the model also
+ * learns from what headline-and-lead items look like.  A copy stays in its
+ * article's cross-validation fold (group).
+ */
+static void
+dataset_augment_short(struct dataset *d)
+{
+	size_t i, n = d->n, m = n;
+
+	d->art = xreallocarray(d->art, 2 * n, sizeof(*d->art));
+	d->y = xreallocarray(d->y, 2 * n, sizeof(int));
+	d->group = xreallocarray(NULL, 2 * n, sizeof(size_t));
+	for (i = 0; i < n; i++) {
+		struct jsonl_article *a = &d->art[i], *c;
+		size_t xlen = first_sentence(a->text, a->xlen);
+
+		d->group[i] = i;
+		if (xlen == a->xlen)
+			continue;
+		c = &d->art[m];
+		memset(c, 0, sizeof(*c));
+		c->id = xstrdup(a->id ? a->id : "");
+		c->title = xstrdup(a->title);
+		c->tlen = a->tlen;
+		c->text = xstrndup(a->text, xlen);
+		c->xlen = xlen;
+		c->label = xstrdup(a->label);
+		d->y[m] = d->y[i];
+		d->group[m++] = i;
+	}
+	d->n = m;
 }
 
 /* Hash of the training files: which data a bundle came from. */
@@ -312,7 +349,8 @@ assign_folds(const struct dataset *d, int folds, unsigned seed)
 	for (c = 0; c < d->nlabels; c++) {
 		m = 0;
 		for (i = 0; i < d->n; i++)
-			if (d->y[i] == (int)c)
+			if (d->y[i] == (int)c &&
+			    (d->group == NULL || d->group[i] == i))
 				idx[m++] = i;
 		for (i = m; i > 1; i--) {
 			size_t j, t;
@@ -328,6 +366,9 @@ assign_folds(const struct dataset *d, int folds, unsigned seed)
 			fold[idx[i]] = (int)(i % (size_t)folds);
 	}
 	free(idx);
+	if (d->group)
+		for (i = 0; i < d->n; i++)
+			fold[i] = fold[d->group[i]];
 	return fold;
 }
 
@@ -484,8 +525,10 @@ cross_validate(const struct opts *o, const struct dataset *d, const int *fold,
 	progress(o, "%s", "");
 	for (c = 0; c < nC && !j.failed; c++) {
 		metrics_init(&m, d->nlabels);
-		for (i = 0; i < d->n; i++)
-			metrics_add(&m, d->y[i], j.pred[c * d->n + i]);
+		for (i = 0; i < d->n; i++)	/* figures of the originals */
+			if (d->group == NULL || d->group[i] == i)
+				metrics_add(&m, d->y[i],
+				    j.pred[c * d->n + i]);
 		metrics_finish(&m);
 		res[c].k = *k;
 		res[c].C = Cs[c];
@@ -606,25 +649,35 @@ cmd_train(struct opts *o)
 	}
 	have_test = o->test != NULL;
 	log_info("%zu training articles, %zu labels", d.n, d.nlabels);
+	if (o->augment_short) {
+		dataset_augment_short(&d);
+		log_info("%zu examples with the short forms", d.n);
+	}
 
 	/*
 	 * Candidate feature settings: the grid varies what was not fixed on
 	 * the command line; the given (or default) settings come first.
 	 */
-	cand = xcalloc(128, sizeof(*cand));
+	cand = xcalloc(256, sizeof(*cand));
 	cand[ncand].fs = o->fs;
 	cand[ncand++].balanced = o->balanced;
 	if (o->grid) {
 		static const int tw[] = { 1, 2, 3 };
-		size_t a, b, e, g, md, bal;
+		size_t a, b, e, g, md, bal, st;
+		int titles = 0;
+
+		/* Without any title, the title weight changes nothing. */
+		for (i = 0; i < d.n && !titles; i++)
+			titles = d.art[i].tlen > 0;
 
 		Cs = grid_C;
 		nC = sizeof(grid_C) / sizeof(grid_C[0]);
 		for (a = 1; a <= 2; a++)
 		for (b = 0; b <= 1; b++)
 		for (e = 0; e <= 1; e++)
-		for (g = 0; g < 3; g++)
+		for (g = 0; g < (titles ? 3u : 1u); g++)
 		for (md = 1; md <= 2; md++)
+		for (st = 0; st <= 1; st++)
 		for (bal = 0; bal <= 1; bal++) {
 			struct cand k;
 
@@ -641,7 +694,11 @@ cmd_train(struct opts *o)
 				k.fs.text_flags = e ?
 				    k.fs.text_flags | TEXT_NUMCMP :
 				    k.fs.text_flags & ~(unsigned)TEXT_NUMCMP;
-			if (!o->fixed_title)
+			if (!o->fixed_stem)
+				k.fs.text_flags = st ?
+				    k.fs.text_flags | TEXT_STEM :
+				    k.fs.text_flags & ~(unsigned)TEXT_STEM;
+			if (!o->fixed_title && titles)
 				k.fs.title_weight = tw[g];
 			if (!o->fixed_mindf)
 				k.fs.min_df = (int)md;
@@ -654,8 +711,9 @@ cmd_train(struct opts *o)
 	}
 	/*
 	 * Staged search: C for the base settings first, then every other
-	 * feature setting at that C (a full product would cost ncand * nC
-	 * cross-validations for little gain).
+	 * feature setting at that C, then C again for the best setting (a
+	 * full product would cost ncand * nC cross-validations for little
+	 * gain).
 	 */
 	res = xcalloc(nC + ncand, sizeof(*res));
 	fold = assign_folds(&d, o->folds, o->seed);
@@ -677,6 +735,19 @@ cmd_train(struct opts *o)
 		if (better(&res[nres], &best))
 			best = res[nres];
 		nres++;
+	}
+	/* Then C once more for the best settings, if they are new. */
+	if (nC > 1 && memcmp(&best.k, &cand[0], sizeof(best.k)) != 0) {
+		struct cand k = best.k;
+		size_t first = nres;
+
+		res = xreallocarray(res, nres + nC, sizeof(*res));
+		if (cross_validate(o, &d, fold, &k, Cs, nC, &res[nres],
+		    "cv best, C") == -1)
+			goto out;
+		for (nres += nC; first < nres; first++)
+			if (better(&res[first], &best))
+				best = res[first];
 	}
 	grid_rows = json_array();
 	for (i = 0; i < nres; i++) {
@@ -928,7 +999,7 @@ enum {
 	OPT_DATA = 256, OPT_OUT, OPT_TEST, OPT_C, OPT_GRID, OPT_FOLDS,
 	OPT_SEED, OPT_NGRAM, OPT_TITLE, OPT_MINDF, OPT_MAXF, OPT_NEG,
 	OPT_NONEG, OPT_NUMCMP, OPT_NONUMCMP, OPT_TASK, OPT_SKIP, OPT_JSON,
-	OPT_MODEL, OPT_SHORT, OPT_BAL, OPT_NOBAL, OPT_STEM, OPT_NOSTEM,
+	OPT_MODEL, OPT_SHORT, OPT_BAL, OPT_NOBAL, OPT_STEM, OPT_NOSTEM, OPT_AUG,
 	OPT_HELP
 };
 
@@ -958,6 +1029,7 @@ main(int argc, char **argv)
 		{ "short", no_argument, NULL, OPT_SHORT },
 		{ "balanced", no_argument, NULL, OPT_BAL },
 		{ "stem", no_argument, NULL, OPT_STEM },
+		{ "augment-short", no_argument, NULL, OPT_AUG },
 		{ "no-stem", no_argument, NULL, OPT_NOSTEM },
 		{ "no-balanced", no_argument, NULL, OPT_NOBAL },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -1054,6 +1126,9 @@ main(int argc, char **argv)
 			    o.fs.text_flags | TEXT_NUMCMP :
 			    o.fs.text_flags & ~(unsigned)TEXT_NUMCMP;
 			o.fixed_numcmp = 1;
+			break;
+		case OPT_AUG:
+			o.augment_short = 1;
 			break;
 		case OPT_STEM:
 		case OPT_NOSTEM:

@@ -690,6 +690,58 @@ test_load_truncated(void **state)
  * and the test vectors written by model_write_vector, must agree on every
  * label and, to its printed precision ("%g"), on every probability.
  */
+/*
+ * The linear fast path against libsvm itself on the same vectors: decision
+ * values to 1e-9 relative, the same labels (vote and probability), the
+ * probabilities to 1e-12.  Also checks the hand-written non-linear-free
+ * model and a two-class model take the same path.
+ */
+static void
+check_fast_path(const struct model *m, const struct sample *xs, int n)
+{
+	struct model_scratch *s = model_scratch_new();
+	double dec[NCLASS * NCLASS], ref[NCLASS * NCLASS];
+	double p[NCLASS], pref[NCLASS];
+	int i, j, k = model_nr_class(m), np = k * (k - 1) / 2;
+
+	assert_true(model_is_linear_fast(m));
+	for (i = 0; i < n; i++) {
+		assert_int_equal(model_decision_values(m, &xs[i].v, s, dec), 0);
+		model_predict_libsvm(m, &xs[i].v, s, NULL, ref);
+		for (j = 0; j < np; j++)
+			assert_true(fabs(dec[j] - ref[j]) <=
+			    1e-9 * fmax(1.0, fabs(ref[j])));
+		assert_int_equal(model_predict_label(m, &xs[i].v, s),
+		    model_predict_libsvm(m, &xs[i].v, s, NULL, NULL));
+		assert_int_equal(model_predict(m, &xs[i].v, s, p),
+		    model_predict_libsvm(m, &xs[i].v, s, pref, NULL));
+		for (j = 0; j < k; j++)
+			assert_true(fabs(p[j] - pref[j]) <= 1e-12);
+	}
+	model_scratch_destroy(&s);
+}
+
+static void
+test_fast_path(void **state)
+{
+	struct fixture *fx = *state;
+	struct model *m2 = NULL;
+	struct model_params p;
+	struct err err;
+	int y2[NTRAIN], i;
+
+	check_fast_path(fx->m, fx->test, NTEST);
+	check_fast_path(fx->m, fx->train, NTRAIN);
+	/* Two classes: libsvm skips the coupling step. */
+	for (i = 0; i < NTRAIN; i++)
+		y2[i] = fx->ytrain[i] == 0 ? 0 : 1;
+	model_params_default(&p);
+	assert_int_equal(model_train(fx->xtrain, y2, NTRAIN, DIM, &p, &m2,
+	    &err), 0);
+	check_fast_path(m2, fx->test, NTEST);
+	model_destroy(&m2);
+}
+
 static double diff_max_seen;
 
 static void
@@ -797,6 +849,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_train_predicts),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_label_order),
 		cmocka_unit_test(test_empty_and_unknown_features),
 		cmocka_unit_test(test_round_trip),
