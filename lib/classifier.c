@@ -204,6 +204,7 @@ classifier_run(const struct classifier *c, const char *title, size_t tlen,
 	int label;
 
 	classifier_scratch_fit(s, c);
+	feat_scratch_new_doc(s->feat);	/* tasks share the tokens */
 	for (i = 0; i < c->n; i++) {
 		b = c->bundle[i];
 		if (feat_vectorize(bundle_vocab(b), title, tlen, text, xlen,

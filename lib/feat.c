@@ -29,9 +29,18 @@
 
 #define VOCAB_MAGIC "# newsclass vocabulary 1"
 
-/* Index over terms stored elsewhere; slots hold id + 1, 0 = empty. */
+/*
+ * Index over terms stored elsewhere: a slot holds id + 1 (0 = empty) and
+ * the upper half of the term's hash, so that a probe rarely touches the
+ * term bytes of a mismatch.
+ */
+struct term_slot {
+	uint32_t id1;
+	uint32_t tag;
+};
+
 struct term_index {
-	uint32_t *slot;
+	struct term_slot *slot;
 	size_t mask;
 };
 
@@ -46,20 +55,57 @@ struct feat_vocab {
 	struct term_index index;
 };
 
-struct hit {
-	int32_t id;
-	uint32_t count;
-};
 
-struct feat_scratch {
+/*
+ * One field's tokens as text.c gives them and, when the settings stem,
+ * their stems.  Between feat_scratch_new_doc calls a field tokenised once
+ * is reused by every vocabulary with the same flags (the tasks of one
+ * article share the tokeniser's work).
+ */
+struct field {
 	struct text_tokens tok;
-	struct sb_stemmer *stemmer;	/* created on first use */
+	const char *src;		/* what tok was made from */
+	size_t srclen;
+	unsigned flags;
+	int valid;
 	struct buf stems;		/* stemmed tokens, NUL-separated */
 	struct text_token *stok;	/* tokens into stems */
 	size_t capstok;
-	struct buf key;
-	struct hit *hit;
-	size_t nhit, caphit;
+	int stems_valid;
+};
+
+/*
+ * Stems of recent words: Snowball costs a few hundred instructions per
+ * word and news repeats its words, so a small cache pays.  Slots hold the
+ * word's hash and offsets into bytes ("word" then "stem"); the cache is
+ * emptied when it fills up, so its size stays bounded.
+ */
+#define STEM_SLOTS 65536		/* power of two */
+#define STEM_MAX_FILL (STEM_SLOTS * 3 / 4)
+#define STEM_MAX_WORD 64		/* longer words are not cached */
+
+struct stem_slot {
+	uint64_t hash;
+	uint32_t off;			/* 0 = empty; else offset + 1 */
+	uint8_t wlen, slen;
+};
+
+struct feat_scratch {
+	struct field field[2];		/* title, text */
+	int shared;			/* set by feat_scratch_new_doc */
+	struct sb_stemmer *stemmer;	/* created on first use */
+	struct stem_slot *stem_slot;
+	size_t stem_fill;
+	struct buf stem_bytes;
+	struct buf key;			/* the builder's bigram keys */
+	/*
+	 * Term counts of the document being vectorised: count[id] for every
+	 * id below ncount (zero between documents), and the ids touched.
+	 */
+	uint32_t *count;
+	size_t ncount;
+	int32_t *touched, *sorttmp;
+	size_t ntouched, captouched;
 };
 
 /* Builder entries: every distinct term seen, with its document frequency. */
@@ -114,17 +160,30 @@ feat_settings_check(const struct feat_settings *s, struct err *err)
 	return 0;
 }
 
-static uint64_t
-hash_bytes(const char *s, size_t len)
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+static inline uint64_t
+fnv_add(uint64_t h, const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
+	return h;
+}
+
+static inline uint64_t
+fnv_end(uint64_t h)
+{
 	return h ^ (h >> 29);
+}
+
+static uint64_t
+hash_bytes(const char *s, size_t len)
+{
+	return fnv_end(fnv_add(FNV_INIT, s, len));
 }
 
 void
@@ -160,9 +219,13 @@ struct feat_scratch *
 feat_scratch_new(void)
 {
 	struct feat_scratch *s = xcalloc(1, sizeof(*s));
+	int i;
 
-	text_tokens_init(&s->tok);
-	buf_init(&s->stems);
+	for (i = 0; i < 2; i++) {
+		text_tokens_init(&s->field[i].tok);
+		buf_init(&s->field[i].stems);
+	}
+	buf_init(&s->stem_bytes);
 	buf_init(&s->key);
 	return s;
 }
@@ -171,106 +234,188 @@ void
 feat_scratch_destroy(struct feat_scratch **sp)
 {
 	struct feat_scratch *s = *sp;
+	int i;
 
 	if (s == NULL)
 		return;
-	text_tokens_release(&s->tok);
+	for (i = 0; i < 2; i++) {
+		text_tokens_release(&s->field[i].tok);
+		buf_release(&s->field[i].stems);
+		free(s->field[i].stok);
+	}
 	if (s->stemmer)
 		sb_stemmer_delete(s->stemmer);
-	buf_release(&s->stems);
-	free(s->stok);
+	free(s->stem_slot);
+	buf_release(&s->stem_bytes);
 	buf_release(&s->key);
-	free(s->hit);
+	free(s->count);
+	free(s->touched);
+	free(s->sorttmp);
 	free(s);
 	*sp = NULL;
 }
 
-/*
- * Call fn for every term of one tokenised field: unigrams, then bigrams
- * of neighbours without a clause break between them.
- */
-typedef void term_fn(void *ctx, const char *term, size_t len);
-
-/*
- * Replace every word token by its Snowball English stem, keeping a "!"
- * negation prefix and leaving "<num>"-style tokens alone.  The stems go to
- * s->stems / s->stok, which the caller then uses instead of s->tok.
- */
-static void
-stem_tokens(struct feat_scratch *s)
+void
+feat_scratch_new_doc(struct feat_scratch *s)
 {
-	const struct text_tokens *t = &s->tok;
-	size_t i;
+	s->shared = 1;
+	s->field[0].valid = s->field[1].valid = 0;
+}
+
+/* The Snowball English stem of w[0..len), through the cache. */
+static void
+stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
+{
+	uint64_t hash = hash_bytes(w, len);
+	struct stem_slot *sl = NULL;
+	const sb_symbol *st;
+	size_t h, slen;
 
 	if (s->stemmer == NULL &&
 	    (s->stemmer = sb_stemmer_new("english", "UTF_8")) == NULL)
 		abort();	/* only on out of memory */
-	if (t->n > s->capstok) {
-		s->capstok = t->n;
-		s->stok = xreallocarray(s->stok, t->n, sizeof(*s->stok));
+	if (len <= STEM_MAX_WORD) {
+		if (s->stem_slot == NULL)
+			s->stem_slot = xcalloc(STEM_SLOTS, sizeof(*sl));
+		for (h = hash & (STEM_SLOTS - 1); s->stem_slot[h].off;
+		    h = (h + 1) & (STEM_SLOTS - 1)) {
+			sl = &s->stem_slot[h];
+			if (sl->hash == hash && sl->wlen == len &&
+			    memcmp(s->stem_bytes.data + sl->off - 1, w,
+			    len) == 0) {
+				buf_add(out, s->stem_bytes.data + sl->off - 1 +
+				    len, sl->slen);
+				return;
+			}
+		}
+		sl = &s->stem_slot[h];
 	}
-	buf_reset(&s->stems);
+	st = sb_stemmer_stem(s->stemmer, (const sb_symbol *)w, (int)len);
+	if (st == NULL)
+		abort();	/* only on out of memory */
+	slen = (size_t)sb_stemmer_length(s->stemmer);
+	buf_add(out, st, slen);
+	if (sl == NULL || slen > STEM_MAX_WORD)
+		return;
+	if (s->stem_fill == STEM_MAX_FILL) {	/* full: start over */
+		memset(s->stem_slot, 0, STEM_SLOTS * sizeof(*sl));
+		buf_reset(&s->stem_bytes);
+		s->stem_fill = 0;
+		for (h = hash & (STEM_SLOTS - 1); s->stem_slot[h].off;
+		    h = (h + 1) & (STEM_SLOTS - 1))
+			;
+		sl = &s->stem_slot[h];
+	}
+	sl->hash = hash;
+	sl->off = (uint32_t)s->stem_bytes.len + 1;
+	sl->wlen = (uint8_t)len;
+	sl->slen = (uint8_t)slen;
+	buf_add(&s->stem_bytes, w, len);
+	buf_add(&s->stem_bytes, st, slen);
+	s->stem_fill++;
+}
+
+/*
+ * Replace every word token of f by its stem, keeping a "!" negation
+ * prefix and leaving "<num>"-style tokens alone.
+ */
+static void
+stem_field(struct feat_scratch *s, struct field *f)
+{
+	const struct text_tokens *t = &f->tok;
+	size_t i;
+
+	if (t->n > f->capstok) {
+		f->capstok = t->n;
+		f->stok = xreallocarray(f->stok, t->n, sizeof(*f->stok));
+	}
+	buf_reset(&f->stems);
 	for (i = 0; i < t->n; i++) {
 		const char *w = t->chars.data + t->tok[i].off;
 		size_t len = t->tok[i].len, neg = w[0] == '!';
 
-		s->stok[i] = t->tok[i];
-		s->stok[i].off = (uint32_t)s->stems.len;
+		f->stok[i] = t->tok[i];
+		f->stok[i].off = (uint32_t)f->stems.len;
 		if (w[neg] == '<') {
-			buf_add(&s->stems, w, len);
+			buf_add(&f->stems, w, len);
 		} else {
-			const sb_symbol *st = sb_stemmer_stem(s->stemmer,
-			    (const sb_symbol *)w + neg, (int)(len - neg));
-
-			if (st == NULL)
-				abort();	/* only on out of memory */
-			buf_add(&s->stems, w, neg);
-			buf_add(&s->stems, st,
-			    (size_t)sb_stemmer_length(s->stemmer));
+			buf_add(&f->stems, w, neg);
+			stem_word(s, w + neg, len - neg, &f->stems);
 		}
-		s->stok[i].len = (uint32_t)(s->stems.len - s->stok[i].off);
-		buf_addch(&s->stems, '\0');
+		f->stok[i].len = (uint32_t)(f->stems.len - f->stok[i].off);
+		buf_addch(&f->stems, '\0');
 	}
 }
+
+/* The tokens of one field for these settings, tokenised if need be. */
+struct toks {
+	const struct text_token *tok;
+	const char *chars;
+	size_t n;
+};
+
+static int
+field_tokens(const struct feat_settings *st, struct feat_scratch *s,
+    int which, const char *str, size_t len, struct toks *out,
+    struct err *err)
+{
+	static const char *const name[] = { "title", "text" };
+	struct field *f = &s->field[which];
+	unsigned flags = st->text_flags & ~(unsigned)TEXT_STEM;
+
+	if (!s->shared || !f->valid || f->src != str || f->srclen != len ||
+	    f->flags != flags) {
+		f->valid = f->stems_valid = 0;
+		if (text_tokenize(str, len, flags, &f->tok, err) == -1)
+			return err_prefix(err, "%s", name[which]);
+		f->src = str;
+		f->srclen = len;
+		f->flags = flags;
+		f->valid = 1;
+	}
+	out->n = f->tok.n;
+	if (st->text_flags & TEXT_STEM) {
+		if (!s->shared || !f->stems_valid) {
+			stem_field(s, f);
+			f->stems_valid = 1;
+		}
+		out->tok = f->stok;
+		out->chars = f->stems.data;
+	} else {
+		out->tok = f->tok.tok;
+		out->chars = f->tok.chars.data;
+	}
+	return 0;
+}
+
+/*
+ * Call fn for every term of one field's tokens: each unigram, then the
+ * bigram with the next token unless a clause break separates them.  Used by
+ * the builder; vectorising has its own loop that avoids building keys.
+ */
+typedef void term_fn(void *ctx, const char *term, size_t len);
 
 static void
-for_each_term(const struct feat_settings *st, struct feat_scratch *s,
-    term_fn *fn, void *ctx)
+for_each_term(const struct feat_settings *st, const struct toks *t,
+    struct buf *key, term_fn *fn, void *ctx)
 {
-	const struct text_token *tok = s->tok.tok;
-	const char *chars = s->tok.chars.data;
-	size_t i, n = s->tok.n;
+	size_t i;
 
-	if (st->text_flags & TEXT_STEM) {
-		stem_tokens(s);
-		tok = s->stok;
-		chars = s->stems.data;
-	}
-	for (i = 0; i < n; i++) {
-		const struct text_token *a = &tok[i], *b;
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *a = &t->tok[i], *b;
 
-		fn(ctx, chars + a->off, a->len);
-		if (st->ngram_max < 2 || i + 1 == n)
+		fn(ctx, t->chars + a->off, a->len);
+		if (st->ngram_max < 2 || i + 1 == t->n)
 			continue;
-		b = &tok[i + 1];
+		b = &t->tok[i + 1];
 		if (b->flags & TEXT_TOK_BREAK)
 			continue;
-		buf_reset(&s->key);
-		buf_add(&s->key, chars + a->off, a->len);
-		buf_addch(&s->key, ' ');
-		buf_add(&s->key, chars + b->off, b->len);
-		fn(ctx, s->key.data, s->key.len);
+		buf_reset(key);
+		buf_add(key, t->chars + a->off, a->len);
+		buf_addch(key, ' ');
+		buf_add(key, t->chars + b->off, b->len);
+		fn(ctx, key->data, key->len);
 	}
-}
-
-/* Tokenise one field, naming it in the error. */
-static int
-tokenize_field(const struct feat_settings *st, const char *field,
-    const char *s, size_t len, struct feat_scratch *sc, struct err *err)
-{
-	if (text_tokenize(s, len, st->text_flags, &sc->tok, err) == -1)
-		return err_prefix(err, "%s", field);
-	return 0;
 }
 
 /* ---- vocabulary index ---- */
@@ -282,32 +427,50 @@ index_build(struct feat_vocab *v)
 
 	while (cap < v->n * 2)
 		cap *= 2;
-	v->index.slot = xcalloc(cap, sizeof(uint32_t));
+	v->index.slot = xcalloc(cap, sizeof(*v->index.slot));
 	v->index.mask = cap - 1;
 	for (i = 0; i < v->n; i++) {
 		const char *t = v->chars + v->off[i];
-		size_t h = hash_bytes(t, strlen(t)) & v->index.mask;
+		uint64_t hash = hash_bytes(t, strlen(t));
+		size_t h = hash & v->index.mask;
 
-		while (v->index.slot[h])
+		while (v->index.slot[h].id1)
 			h = (h + 1) & v->index.mask;
-		v->index.slot[h] = (uint32_t)i + 1;
+		v->index.slot[h].id1 = (uint32_t)i + 1;
+		v->index.slot[h].tag = (uint32_t)(hash >> 32);
 	}
+}
+
+/* Find the term a[0..la) (+ " " + b[0..lb) if b) whose hash is hash. */
+static int32_t
+vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
+    size_t la, const char *b, size_t lb)
+{
+	uint32_t tag = (uint32_t)(hash >> 32);
+	size_t h = hash & v->index.mask;
+	const struct term_slot *sl;
+
+	while ((sl = &v->index.slot[h])->id1 != 0) {
+		if (sl->tag == tag) {
+			const char *t = v->chars + v->off[sl->id1 - 1];
+
+			if (memcmp(t, a, la) == 0 && (b == NULL ?
+			    t[la] == '\0' : t[la] == ' ' &&
+			    memcmp(t + la + 1, b, lb) == 0 &&
+			    t[la + 1 + lb] == '\0'))
+				return (int32_t)(sl->id1 - 1);
+		}
+		h = (h + 1) & v->index.mask;
+	}
+	return -1;
 }
 
 int32_t
 feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 {
-	size_t h = hash_bytes(term, len) & v->index.mask;
-	uint32_t s;
-
-	while ((s = v->index.slot[h]) != 0) {
-		const char *t = v->chars + v->off[s - 1];
-
-		if (strncmp(t, term, len) == 0 && t[len] == '\0')
-			return (int32_t)(s - 1);
-		h = (h + 1) & v->index.mask;
-	}
-	return -1;
+	if (memchr(term, '\0', len) != NULL)
+		return -1;
+	return vocab_probe(v, hash_bytes(term, len), term, len, NULL, 0);
 }
 
 size_t
@@ -410,7 +573,7 @@ feat_vocab_load(const char *path, const struct feat_settings *s,
 	struct buf chars;
 	unsigned long long docs, terms, df;
 	char *line = NULL, *tab, *end;
-	size_t cap = 0, lineno = 0, i = 0;
+	size_t cap = 0, lineno = 0, i = 0, tcap = 0;
 	ssize_t len;
 	FILE *f;
 	int rc = -1;
@@ -445,9 +608,15 @@ feat_vocab_load(const char *path, const struct feat_settings *s,
 	v = xcalloc(1, sizeof(*v));
 	v->settings = *s;
 	v->n_docs = docs;
-	v->off = xreallocarray(NULL, terms, sizeof(*v->off));
-	v->df = xreallocarray(NULL, terms, sizeof(*v->df));
 	for (i = 0; i < terms; i++) {
+		/* Grow with the lines read: the header's count is untrusted. */
+		if (i == tcap) {
+			tcap = tcap ? tcap * 2 : 1024;
+			if (tcap > terms)
+				tcap = (size_t)terms;
+			v->off = xreallocarray(v->off, tcap, sizeof(*v->off));
+			v->df = xreallocarray(v->df, tcap, sizeof(*v->df));
+		}
 		if (!NEXT_LINE()) {
 			err_set(err, "%s:%zu: truncated: %zu of %llu terms",
 			    path, lineno + 1, i, terms);
@@ -500,36 +669,85 @@ out_close:
 
 /* ---- vectorising ---- */
 
-struct collect {
-	const struct feat_vocab *v;
-	struct feat_scratch *s;
-	uint32_t weight;
-};
-
 static void
-collect_term(void *ctx, const char *term, size_t len)
+count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
 {
-	struct collect *c = ctx;
-	struct feat_scratch *s = c->s;
-	int32_t id = feat_vocab_lookup(c->v, term, len);
-
 	if (id < 0)
 		return;
-	if (s->nhit == s->caphit) {
-		s->caphit = s->caphit ? s->caphit * 2 : 256;
-		s->hit = xreallocarray(s->hit, s->caphit, sizeof(*s->hit));
+	if (s->count[id] == 0) {
+		if (s->ntouched == s->captouched) {
+			s->captouched = s->captouched ? s->captouched * 2 : 256;
+			s->touched = xreallocarray(s->touched, s->captouched,
+			    sizeof(*s->touched));
+			s->sorttmp = xreallocarray(s->sorttmp, s->captouched,
+			    sizeof(*s->sorttmp));
+		}
+		s->touched[s->ntouched++] = id;
 	}
-	s->hit[s->nhit].id = id;
-	s->hit[s->nhit].count = c->weight;
-	s->nhit++;
+	s->count[id] += weight;
 }
 
-static int
-hit_cmp(const void *a, const void *b)
+/*
+ * Look up every term of one field.  A bigram's hash continues from its
+ * first token's, so no key is built and no byte is hashed twice.
+ */
+static void
+count_field(const struct feat_vocab *v, struct feat_scratch *s,
+    const struct toks *t, uint32_t weight)
 {
-	const struct hit *x = a, *y = b;
+	int bigrams = v->settings.ngram_max >= 2;
+	size_t i;
 
-	return (x->id > y->id) - (x->id < y->id);
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *a = &t->tok[i], *b;
+		const char *ac = t->chars + a->off;
+		uint64_t h = fnv_add(FNV_INIT, ac, a->len);
+
+		count_id(s, vocab_probe(v, fnv_end(h), ac, a->len, NULL, 0),
+		    weight);
+		if (!bigrams || i + 1 == t->n)
+			continue;
+		b = &t->tok[i + 1];
+		if (b->flags & TEXT_TOK_BREAK)
+			continue;
+		h = fnv_add(fnv_add(h, " ", 1), t->chars + b->off, b->len);
+		count_id(s, vocab_probe(v, fnv_end(h), ac, a->len,
+		    t->chars + b->off, b->len), weight);
+	}
+}
+
+/* Sort ids ascending: insertion sort when short, else LSD radix. */
+static void
+sort_ids(int32_t *a, int32_t *tmp, size_t n, size_t nids)
+{
+	size_t i, j, shift;
+
+	if (n <= 32) {
+		for (i = 1; i < n; i++) {
+			int32_t x = a[i];
+
+			for (j = i; j > 0 && a[j - 1] > x; j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return;
+	}
+	for (shift = 0; shift < 32 && (nids - 1) >> shift; shift += 8) {
+		size_t count[257] = { 0 };
+		int32_t *t;
+
+		for (i = 0; i < n; i++)
+			count[(((uint32_t)a[i] >> shift) & 0xff) + 1]++;
+		for (i = 1; i < 257; i++)
+			count[i] += count[i - 1];
+		for (i = 0; i < n; i++)
+			tmp[count[((uint32_t)a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	if (((shift / 8) & 1) != 0)	/* the result is in the other array */
+		memcpy(tmp, a, n * sizeof(*a));
 }
 
 int
@@ -538,31 +756,30 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     struct feat_vec *out, struct err *err)
 {
 	const struct feat_settings *st = &v->settings;
-	struct collect c = { v, s, (uint32_t)st->title_weight };
+	struct toks t;
 	double norm = 0.0;
-	size_t i, n = 0;
+	size_t i, n;
 
 	out->n = 0;
-	s->nhit = 0;
-	if (tokenize_field(st, "title", title, tlen, s, err) == -1)
+	if (s->ncount < v->n) {
+		free(s->count);
+		s->count = xcalloc(v->n, sizeof(*s->count));
+		s->ncount = v->n;
+	}
+	s->ntouched = 0;
+	if (field_tokens(st, s, 0, title, tlen, &t, err) == -1)
 		return -1;
-	for_each_term(st, s, collect_term, &c);
-	if (tokenize_field(st, "text", text, xlen, s, err) == -1)
-		return -1;
-	c.weight = 1;
-	for_each_term(st, s, collect_term, &c);
+	count_field(v, s, &t, (uint32_t)st->title_weight);
+	if (field_tokens(st, s, 1, text, xlen, &t, err) == -1)
+		goto fail;
+	count_field(v, s, &t, 1);
 
-	if (s->nhit > 1)
-		qsort(s->hit, s->nhit, sizeof(*s->hit), hit_cmp);
-	vec_reserve(out, s->nhit);
-	for (i = 0; i < s->nhit; i++) {
-		if (n > 0 && out->idx[n - 1] == s->hit[i].id) {
-			out->val[n - 1] += s->hit[i].count;
-			continue;
-		}
-		out->idx[n] = s->hit[i].id;
-		out->val[n] = s->hit[i].count;
-		n++;
+	sort_ids(s->touched, s->sorttmp, s->ntouched, v->n);
+	vec_reserve(out, s->ntouched);
+	for (n = 0; n < s->ntouched; n++) {
+		out->idx[n] = s->touched[n];
+		out->val[n] = s->count[s->touched[n]];
+		s->count[s->touched[n]] = 0;
 	}
 	for (i = 0; i < n; i++) {
 		double tf = out->val[i];
@@ -579,6 +796,10 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
 	}
 	out->n = n;
 	return 0;
+fail:
+	for (i = 0; i < s->ntouched; i++)
+		s->count[s->touched[i]] = 0;
+	return -1;
 }
 
 /* ---- builder ---- */
@@ -669,19 +890,22 @@ int
 feat_builder_add(struct feat_builder *b, const char *title, size_t tlen,
     const char *text, size_t xlen, struct err *err)
 {
+	struct toks t;
+	size_t i;
+
 	b->n_docs++;
-	if (tokenize_field(&b->settings, "title", title, tlen, b->scratch,
+	if (field_tokens(&b->settings, b->scratch, 0, title, tlen, &t,
 	    err) == -1)
 		goto fail;
-	for_each_term(&b->settings, b->scratch, count_term, b);
-	if (tokenize_field(&b->settings, "text", text, xlen, b->scratch,
+	for_each_term(&b->settings, &t, &b->scratch->key, count_term, b);
+	if (field_tokens(&b->settings, b->scratch, 1, text, xlen, &t,
 	    err) == -1)
 		goto fail;
-	for_each_term(&b->settings, b->scratch, count_term, b);
+	for_each_term(&b->settings, &t, &b->scratch->key, count_term, b);
 	return 0;
 fail:
 	/* Terms of a rejected document may have been counted: undo them. */
-	for (size_t i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++)
 		if (b->term[i].last_doc == b->n_docs) {
 			b->term[i].df--;
 			b->term[i].last_doc = 0;

@@ -54,6 +54,15 @@ struct feat_builder;
 struct feat_scratch *feat_scratch_new(void);
 void feat_scratch_destroy(struct feat_scratch **sp);
 
+/*
+ * Begin a document that will be vectorised with several vocabularies: from
+ * now until the next call, feat_vectorize with this scratch reuses the
+ * tokens (and stems) of a title or text it has already tokenised with the
+ * same flags.  Without it, every call tokenises afresh.  The title and text
+ * must not change between the calls for one document.
+ */
+void feat_scratch_new_doc(struct feat_scratch *s);
+
 /* Builder: count document frequencies, then prune into a vocabulary. */
 struct feat_builder *feat_builder_new(const struct feat_settings *s);
 void feat_builder_destroy(struct feat_builder **bp);
