@@ -16,11 +16,15 @@ PREFIX  ?= /usr/local
 SHARED  ?= ../shared
 FUZZ_SECONDS ?= 60
 
+# Error messages are truncated on purpose (struct err), hence no
+# -Wformat-truncation; clang does not know that warning.
 WARN    = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-          -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
-          -Wno-format-truncation
+          -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+WARN_GCC = -Wno-format-truncation
+IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Ilib
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GCC)) \
+             $(CFLAGS) -Ilib
 LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
@@ -107,8 +111,16 @@ run: deps
 	$(MAKE) all
 	$(BUILD)/newsclassd --models models
 
-bench: all
-	scripts/bench $(BUILD) $(SHARED)
+# Benchmarks (bench/): scripts/bench runs them all and prints one table.
+# BENCH_QUICK=1 for a short run.
+BENCH_BIN = $(BUILD)/newsclass-bench-score $(BUILD)/newsclass-loadgen
+$(BUILD)/newsclass-bench-score: $(BUILD)/obj/bench/score.o $(BUILD)/libnewsclass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/newsclass-loadgen: $(BUILD)/obj/bench/loadgen.o $(BUILD)/libnewsclass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(BENCH_BIN)
+	$(PYTHON) scripts/bench $(BUILD) $(SHARED)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \

@@ -56,6 +56,15 @@ set_str(char *dst, const char *value, const char *key, struct err *err)
 	return 0;
 }
 
+/* Checked here, not only in conf_check, so that INI errors get file:line. */
+static int
+set_endpoint(char *dst, const char *value, const char *key, struct err *err)
+{
+	if (endpoint_check(value, err) == -1)
+		return err_prefix(err, "%s", key);
+	return set_str(dst, value, key, err);
+}
+
 static int
 set_long(long *out, const char *value, long lo, long hi, const char *key,
     struct err *err)
@@ -134,7 +143,7 @@ conf_set(struct conf *c, const char *section, const char *key,
 	snprintf(name, sizeof(name), "%s.%s", section, key);
 #define IS(s) (strcmp(name, s) == 0)
 	if (IS("input.endpoint"))
-		return set_str(c->input, value, name, err);
+		return set_endpoint(c->input, value, name, err);
 	if (IS("input.type"))
 		return set_socket(&c->input_type, value, CONF_PULL, CONF_SUB,
 		    name, err);
@@ -143,7 +152,7 @@ conf_set(struct conf *c, const char *section, const char *key,
 	if (IS("input.hwm"))
 		return set_int(&c->input_hwm, value, 0, INT_MAX, name, err);
 	if (IS("output.endpoint"))
-		return set_str(c->output, value, name, err);
+		return set_endpoint(c->output, value, name, err);
 	if (IS("output.type"))
 		return set_socket(&c->output_type, value, CONF_PUB, CONF_PUSH,
 		    name, err);
@@ -154,7 +163,7 @@ conf_set(struct conf *c, const char *section, const char *key,
 	if (IS("output.envelope"))
 		return set_str(c->envelope, value, name, err);
 	if (IS("control.endpoint"))
-		return set_str(c->control, value, name, err);
+		return set_endpoint(c->control, value, name, err);
 	if (IS("models.dir"))
 		return set_str(c->models, value, name, err);
 	if (IS("daemon.threads"))
@@ -215,11 +224,53 @@ conf_set_assignment(struct conf *c, const char *assignment, struct err *err)
 	return conf_set(c, section, key, eq + 1, err);
 }
 
+/*
+ * inih (the Debian build) reads lines of at most INI_MAX_LINE - 1 bytes
+ * and parses the rest of a longer line as a line of its own, and it only
+ * reports the number of the first bad line, whatever went wrong there.
+ * So conf_load feeds it whole lines itself: a comment of any length is
+ * passed as a blank line, any other over-long line as a line that cannot
+ * parse (remembered in long_line), and the number of the line a key was
+ * rejected on is kept in fail_line, so that the first error in the file
+ * is reported with its own reason.
+ */
 struct ini_ctx {
 	struct conf *c;
 	struct err *err;
-	int failed;
+	FILE *f;
+	char *line;
+	size_t cap;
+	int lineno, fail_line, long_line, max_line;
 };
+
+static char *
+ini_read_line(char *str, int num, void *stream)
+{
+	struct ini_ctx *x = stream;
+	ssize_t len = getline(&x->line, &x->cap, x->f);
+	size_t skip;
+
+	if (len == -1 || num < 2)
+		return NULL;
+	x->lineno++;
+	if (len > 0 && x->line[len - 1] == '\n')
+		x->line[--len] = '\0';
+	if ((size_t)len < (size_t)num) {
+		memcpy(str, x->line, (size_t)len + 1);
+		return str;
+	}
+	skip = strspn(x->line, " \t");
+	if (x->line[skip] == ';' || x->line[skip] == '#') {
+		strcpy(str, "\n");
+	} else {
+		if (x->long_line == 0) {
+			x->long_line = x->lineno;
+			x->max_line = num - 1;
+		}
+		strcpy(str, "[");	/* an unclosed section: an error */
+	}
+	return str;
+}
 
 static int
 ini_entry(void *user, const char *section, const char *name,
@@ -227,10 +278,10 @@ ini_entry(void *user, const char *section, const char *name,
 {
 	struct ini_ctx *x = user;
 
-	if (x->failed)
+	if (x->fail_line)
 		return 0;
 	if (conf_set(x->c, section, name, value, x->err) == -1) {
-		x->failed = 1;
+		x->fail_line = x->lineno;
 		return 0;
 	}
 	return 1;
@@ -239,19 +290,27 @@ ini_entry(void *user, const char *section, const char *name,
 int
 conf_load(const char *path, struct conf *c, struct err *err)
 {
-	struct ini_ctx x = { c, err, 0 };
-	FILE *f;
+	struct ini_ctx x = { c, err, NULL, NULL, 0, 0, 0, 0, 0 };
 	int line;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((x.f = fopen(path, "r")) == NULL)
 		return err_set(err, "cannot open '%s': %s", path,
 		    strerror(errno));
-	line = ini_parse_file(f, ini_entry, &x);
-	fclose(f);
-	if (line == 0)
-		return 0;
-	if (x.failed)
+	line = ini_parse_stream(ini_read_line, &x, ini_entry, &x);
+	if (line >= 0 && ferror(x.f))
+		line = err_set(err, "cannot read '%s': %s", path,
+		    strerror(errno));
+	else if (line < 0)
+		line = err_set(err, "cannot parse '%s': out of memory", path);
+	fclose(x.f);
+	free(x.line);
+	if (line <= 0)
+		return line;
+	if (line == x.fail_line)
 		return err_prefix(err, "%s:%d", path, line);
+	if (line == x.long_line)
+		return err_set(err, "%s:%d: line longer than %d bytes", path,
+		    line, x.max_line);
 	return err_set(err, "%s:%d: syntax error", path, line);
 }
 

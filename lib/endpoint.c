@@ -16,7 +16,8 @@ next_item(const char **spec, char one[ENDPOINT_MAX], struct err *err)
 	const char *s = *spec, *comma = strchr(s, ',');
 	size_t n = comma ? (size_t)(comma - s) : strlen(s);
 
-	if (n == 0 || n >= ENDPOINT_MAX)
+	/* An empty item, a trailing comma included, is an error. */
+	if (n == 0 || n >= ENDPOINT_MAX || (comma && comma[1] == '\0'))
 		return err_set(err, "bad endpoint list '%s'", *spec);
 	memcpy(one, s, n);
 	one[n] = '\0';

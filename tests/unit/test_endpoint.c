@@ -1,0 +1,219 @@
+/*
+ * test_endpoint.c - unit tests for endpoint specs (lib/endpoint.c): the
+ * syntax check, and binding / connecting real ZeroMQ sockets on ipc://
+ * endpoints in a temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "endpoint.h"
+
+static char tmpdir[64];
+static void *ctx;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ep.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	ctx = zmq_ctx_new();
+	return ctx == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	zmq_ctx_term(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+good(const char *spec)
+{
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (endpoint_check(spec, &err) != 0)
+		fail_msg("'%s' refused: %s", spec, err.msg);
+}
+
+static void
+bad(const char *spec, const char *want)
+{
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (endpoint_check(spec, &err) != -1)
+		fail_msg("'%s' accepted", spec);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("'%s': '%s' lacks '%s'", spec, err.msg, want);
+}
+
+static void
+test_check(void **state)
+{
+	char big[600];
+
+	(void)state;
+	good("@tcp://127.0.0.1:5557");
+	good(">tcp://127.0.0.1:5557");
+	good("tcp://127.0.0.1:5557");
+	good(">ipc:///tmp/x");
+	good("@ipc://relative.sock");
+	good("@inproc://name");
+	good("@tcp://*:5557,>ipc:///tmp/x,inproc://y");
+
+	bad("", "empty endpoint");
+	bad("tcp://", "endpoint 'tcp://' has no address");
+	bad("@tcp://", "endpoint '@tcp://' has no address");
+	bad(">ipc://", "has no address");
+	bad("inproc://", "has no address");
+	bad("udp://x", "endpoint 'udp://x' must be tcp://, ipc:// or inproc://");
+	bad("@udp://x", "must be tcp://");
+	bad("tcp:/x", "must be tcp://");
+	bad("TCP://x", "must be tcp://");
+	bad("@", "must be tcp://");
+	bad("@@tcp://x:1", "must be tcp://");
+	bad("127.0.0.1:5557", "must be tcp://");
+	bad("a,,b", "endpoint 'a' must be tcp://");
+	bad("@tcp://a:1,,@tcp://b:2", "bad endpoint list");
+	bad(",@tcp://a:1", "bad endpoint list");
+	bad("@tcp://a:1,", "bad endpoint list");
+	bad(",", "bad endpoint list");
+	bad("@tcp://a:1,udp://b", "endpoint 'udp://b'");
+	bad("@tcp://a:1,tcp://", "endpoint 'tcp://' has no address");
+
+	/* An item of 511 bytes fits, 512 does not. */
+	memset(big, 'h', sizeof(big));
+	memcpy(big, "tcp://", 6);
+	big[511] = '\0';
+	good(big);
+	big[511] = 'h';
+	big[512] = '\0';
+	bad(big, "bad endpoint list");
+}
+
+static void
+transfer(void *from, void *to, const char *text)
+{
+	char got[64];
+	int n;
+
+	assert_int_equal(zmq_send(from, text, strlen(text), 0),
+	    (int)strlen(text));
+	n = zmq_recv(to, got, sizeof(got), 0);
+	assert_int_equal(n, (int)strlen(text));
+	assert_memory_equal(got, text, (size_t)n);
+}
+
+static void *
+sock(int type)
+{
+	void *s = zmq_socket(ctx, type);
+	int linger = 0, timeo = 5000;
+
+	assert_non_null(s);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeo, sizeof(timeo));
+	return s;
+}
+
+static void
+test_attach(void **state)
+{
+	void *pull = sock(ZMQ_PULL), *push = sock(ZMQ_PUSH);
+	struct err err;
+	char spec[256], path[160];
+
+	(void)state;
+	/* "@" binds whatever the default says. */
+	snprintf(spec, sizeof(spec), "@ipc://%s/a.sock", tmpdir);
+	if (endpoint_attach(pull, spec, 0, &err) != 0)
+		fail_msg("bind: %s", err.msg);
+	snprintf(path, sizeof(path), "%s/a.sock", tmpdir);
+	assert_int_equal(access(path, F_OK), 0);
+	/* ">" connects whatever the default says. */
+	snprintf(spec, sizeof(spec), ">ipc://%s/a.sock", tmpdir);
+	if (endpoint_attach(push, spec, 1, &err) != 0)
+		fail_msg("connect: %s", err.msg);
+	transfer(push, pull, "hello");
+	zmq_close(push);
+	zmq_close(pull);
+
+	/* Plain endpoints follow default_bind; lists attach every item. */
+	pull = sock(ZMQ_PULL);
+	snprintf(spec, sizeof(spec), "ipc://%s/b.sock,ipc://%s/c.sock", tmpdir,
+	    tmpdir);
+	if (endpoint_attach(pull, spec, 1, &err) != 0)
+		fail_msg("bind list: %s", err.msg);
+	push = sock(ZMQ_PUSH);
+	snprintf(spec, sizeof(spec), "ipc://%s/c.sock", tmpdir);
+	if (endpoint_attach(push, spec, 0, &err) != 0)
+		fail_msg("connect c: %s", err.msg);
+	transfer(push, pull, "via c");
+	zmq_close(push);
+	push = sock(ZMQ_PUSH);
+	snprintf(spec, sizeof(spec), "ipc://%s/b.sock", tmpdir);
+	if (endpoint_attach(push, spec, 0, &err) != 0)
+		fail_msg("connect b: %s", err.msg);
+	transfer(push, pull, "via b");
+	zmq_close(push);
+
+	/* Binding the same address twice fails with zmq's reason. */
+	push = sock(ZMQ_PUSH);
+	snprintf(spec, sizeof(spec), "@inproc://dup");
+	assert_int_equal(endpoint_attach(push, spec, 0, &err), 0);
+	err.msg[0] = '\0';
+	assert_int_equal(endpoint_attach(pull, spec, 0, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot bind 'inproc://dup'"));
+	zmq_close(push);
+
+	/* A directory that does not exist. */
+	snprintf(spec, sizeof(spec), "@ipc://%s/no/such/dir/x.sock", tmpdir);
+	err.msg[0] = '\0';
+	assert_int_equal(endpoint_attach(pull, spec, 0, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot bind"));
+	assert_non_null(strstr(err.msg, "no/such/dir"));
+
+	/* A tcp endpoint without a port cannot be connected to. */
+	err.msg[0] = '\0';
+	assert_int_equal(endpoint_attach(pull, ">tcp://localhost", 0, &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "cannot connect to 'tcp://localhost'"));
+
+	/* Syntax errors are found before anything is attached. */
+	err.msg[0] = '\0';
+	snprintf(spec, sizeof(spec), "@ipc://%s/d.sock,udp://x", tmpdir);
+	assert_int_equal(endpoint_attach(pull, spec, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "udp://x"));
+	snprintf(path, sizeof(path), "%s/d.sock", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+	zmq_close(pull);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_attach),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
