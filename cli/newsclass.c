@@ -3,36 +3,86 @@
  *
  *   classify  score JSON Lines offline with every bundle under a models
  *             directory, through the daemon's own decode/score/encode path
+ *   send      JSON Lines -> msgpack -> PUSH to the daemon's input
+ *   tail      SUB (or PULL) the daemon's output and print it as JSON Lines
+ *   stats, ping, reload, models
+ *             one request on the daemon's control socket, reply as JSON
  *
- * Every input line gives exactly one output line, in order: the tagged
- * article, or an error object {"id", "error", "detail"}.
+ * classify: every input line gives exactly one output line, in order: the
+ * tagged article, or an error object {"id", "error", "detail"}.
  *
- * Exit codes: 0 ok (even if some lines were bad), 1 runtime failure,
- * 2 usage or configuration error.
+ * The network commands are thin ZeroMQ clients: endpoints use the daemon's
+ * "@bind" / ">connect" notation (lib/endpoint.h) with connect as the default,
+ * every blocking call is bounded by a timeout, and sockets close with a
+ * bounded linger, so no command hangs on a daemon that is not there.  The
+ * conversions are lib/msg.h's (msg_from_json, msg_to_json), so what these
+ * commands print is exactly what the wire carries.
+ *
+ * Exit codes: 0 ok (classify: even if some lines were bad), 1 runtime
+ * failure (send: some lines were not JSON or could not be sent; tail: the
+ * timeout came before --count messages; control: no reply, or "ok" is not
+ * true), 2 usage or configuration error.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <zmq.h>
 
 #include "buf.h"
 #include "classifier.h"
+#include "endpoint.h"
 #include "log.h"
 #include "model.h"
 #include "msg.h"
 #include "pipeline.h"
+#include "xalloc.h"
+
+#define DEFAULT_INPUT ">tcp://127.0.0.1:5557"
+#define DEFAULT_OUTPUT ">tcp://127.0.0.1:5558"
+#define DEFAULT_CONTROL ">tcp://127.0.0.1:5559"
 
 static void
 usage(FILE *f)
 {
 	fputs(
 "usage: newsclass classify [--models DIR] [--no-text] [FILE.jsonl...]\n"
+"       newsclass send [--input ENDPOINT] [--timeout SECS] [--linger-ms MS]\n"
+"                      [-v] [FILE.jsonl...]\n"
+"       newsclass tail [--output ENDPOINT] [--type sub|pull]\n"
+"                      [--subscribe PREFIX]... [--count N] [--timeout SECS]\n"
+"                      [--envelope] [--heartbeats]\n"
+"       newsclass stats|ping|reload|models [--control ENDPOINT]\n"
+"                      [--timeout SECS]\n"
 "\n"
 "classify  reads JSON Lines articles {\"id\", \"title\", \"text\", ...} from\n"
 "          the files (or stdin) and writes each one with \"tags\" and\n"
 "          \"models\" added, one line per input line; a bad line gives an\n"
-"          error object {\"id\", \"error\", \"detail\"} instead\n", f);
+"          error object {\"id\", \"error\", \"detail\"} instead\n"
+"send      converts each JSON line of the files (or stdin) to msgpack and\n"
+"          pushes it to the daemon's input (default " DEFAULT_INPUT ");\n"
+"          lines that are not JSON are reported and skipped, blank lines\n"
+"          ignored; --timeout (default 10, 0 = none) bounds the wait for\n"
+"          a receiver, --linger-ms (default 10000) the flush at exit\n"
+"tail      prints each message of the daemon's output (default\n"
+"          " DEFAULT_OUTPUT ", sub, every prefix) as one JSON line, or\n"
+"          {\"envelope\", \"message\"} with --envelope; heartbeats are\n"
+"          skipped unless --heartbeats; stops after --count messages or\n"
+"          --timeout seconds without one (default: never)\n"
+"stats, ping, reload, models\n"
+"          sends {\"cmd\": ...} to the control socket (default\n"
+"          " DEFAULT_CONTROL ") and prints the reply as one JSON line;\n"
+"          --timeout (default 5) bounds the wait for the reply\n"
+"\n"
+"Endpoints: '>' connects (the default), '@' binds; tcp://, ipc://.\n"
+"Exit codes: 0 ok, 1 runtime failure (a bad line, no reply, \"ok\" false),\n"
+"2 usage error.\n", f);
 }
 
 struct classify_ctx {
@@ -161,9 +211,617 @@ cmd_classify(int argc, char **argv)
 	return rc;
 }
 
+/* ---- shared by the network commands ---- */
+
+/* "SECS" as a non-negative number of seconds, 0 meaning no limit. */
+static int
+parse_seconds(const char *opt, const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !(v >= 0) || v > 86400) {
+		log_error("%s: expected seconds in 0..86400, not '%s'", opt, s);
+		return -1;
+	}
+	*ms = v == 0 ? -1 : (int)ceil(v * 1000);
+	return 0;
+}
+
+static int
+parse_count(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+		log_error("%s: expected an integer in %ld..%ld, not '%s'", opt,
+		    lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A socket being set up: type, endpoint and the bounds on blocking. */
+struct client {
+	void *zctx;
+	void *sock;
+	const char *spec;
+	int linger_ms;
+};
+
+/*
+ * Check c->spec, then create the context and a socket of this type with
+ * c->linger_ms; client_attach connects it (or binds, for '@') once the
+ * caller has set its other options.  Returns 0, 1 (runtime failure) or 2
+ * (a bad endpoint), having logged why.  client_close undoes it.
+ */
+static int
+client_open(struct client *c, int type)
+{
+	struct err err;
+
+	if (endpoint_check(c->spec, &err) == -1) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	c->zctx = zmq_ctx_new();
+	if (c->zctx == NULL) {
+		log_error("cannot create ZeroMQ context: %s",
+		    zmq_strerror(zmq_errno()));
+		return 1;
+	}
+	c->sock = zmq_socket(c->zctx, type);
+	if (c->sock == NULL) {
+		log_error("cannot create socket: %s",
+		    zmq_strerror(zmq_errno()));
+		return 1;
+	}
+	zmq_setsockopt(c->sock, ZMQ_LINGER, &c->linger_ms,
+	    sizeof(c->linger_ms));
+	return 0;
+}
+
+static int
+client_attach(struct client *c)
+{
+	struct err err;
+
+	if (endpoint_attach(c->sock, c->spec, 0, &err) == -1) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Close the socket and the context; closing waits up to linger_ms for
+ * queued messages.  Returns how long that took, in milliseconds.
+ */
+static double
+client_close(struct client *c)
+{
+	double t0 = now_s();
+
+	if (c->sock != NULL)
+		zmq_close(c->sock);
+	if (c->zctx != NULL)
+		zmq_ctx_term(c->zctx);
+	c->sock = c->zctx = NULL;
+	return (now_s() - t0) * 1000;
+}
+
+/* Print one JSON text as a line; flushed, so that pipes see it at once. */
+static int
+print_line(const struct buf *json)
+{
+	if (fwrite(json->data, 1, json->len, stdout) != json->len ||
+	    putchar('\n') == EOF || fflush(stdout) == EOF) {
+		log_error("cannot write output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- send ---- */
+
+struct send_ctx {
+	struct client cl;
+	int timeout_ms;
+	int verbose;
+	unsigned long long sent, bad;
+	struct buf mp;
+};
+
+/* Convert and push one line: 0 (sent or skipped as bad), -1 cannot send. */
+static int
+send_line(struct send_ctx *x, const char *src, size_t lineno,
+    const char *line, size_t len)
+{
+	struct msg_error e;
+
+	if (len == strspn(line, " \t\r"))
+		return 0;	/* blank */
+	buf_reset(&x->mp);
+	if (msg_from_json(line, len, &x->mp, &e) == -1) {
+		log_warn("%s:%zu: %s: %s", src, lineno, msg_code_name(e.code),
+		    e.detail);
+		x->bad++;
+		return 0;
+	}
+	if (zmq_send(x->cl.sock, x->mp.data, x->mp.len, 0) == -1) {
+		if (zmq_errno() == EAGAIN)
+			log_error("%s:%zu: no receiver took the message within "
+			    "%.3g s: is newsclassd listening on '%s'?", src,
+			    lineno, x->timeout_ms / 1000.0, x->cl.spec);
+		else
+			log_error("%s:%zu: cannot send: %s", src, lineno,
+			    zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	x->sent++;
+	return 0;
+}
+
+/* 0, or -1 if the file cannot be read or a message cannot be sent. */
+static int
+send_file(struct send_ctx *x, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	const char *src = f == stdin ? "stdin" : path;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int rc = 0;
+
+	if (f == NULL) {
+		log_error("cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		rc = send_line(x, src, lineno, line, (size_t)len);
+	}
+	if (rc == 0 && ferror(f)) {
+		log_error("cannot read '%s': %s", src, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* Open the socket and send every file: 0, 1 or 2 (logged). */
+static int
+send_files(struct send_ctx *x, char **files, int nfiles)
+{
+	int i, one = 1, rc;
+
+	if ((rc = client_open(&x->cl, ZMQ_PUSH)) != 0)
+		return rc;
+	/*
+	 * Queue only towards peers that are really there: with no daemon a
+	 * send then blocks (up to the timeout) instead of filling a queue
+	 * that would be dropped at exit.
+	 */
+	zmq_setsockopt(x->cl.sock, ZMQ_IMMEDIATE, &one, sizeof(one));
+	zmq_setsockopt(x->cl.sock, ZMQ_SNDTIMEO, &x->timeout_ms,
+	    sizeof(x->timeout_ms));
+	if ((rc = client_attach(&x->cl)) != 0)
+		return rc;
+	if (nfiles == 0 && send_file(x, "-") == -1)
+		rc = 1;
+	for (i = 0; rc == 0 && i < nfiles; i++)
+		if (send_file(x, files[i]) == -1)
+			rc = 1;
+	return rc;
+}
+
+static int
+cmd_send(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "linger-ms", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct send_ctx x;
+	long linger = 10000;
+	int ch, rc;
+
+	memset(&x, 0, sizeof(x));
+	x.cl.spec = DEFAULT_INPUT;
+	x.timeout_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "i:t:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': x.cl.spec = optarg; break;
+		case 't':
+			if (parse_seconds("--timeout", optarg,
+			    &x.timeout_ms) == -1)
+				return 2;
+			break;
+		case 'l':
+			if (parse_count("--linger-ms", optarg, 0, 3600000,
+			    &linger) == -1)
+				return 2;
+			break;
+		case 'v': x.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	x.cl.linger_ms = (int)linger;
+	buf_init(&x.mp);
+	rc = send_files(&x, argv + optind, argc - optind);
+	buf_release(&x.mp);
+	/* Closing waits for the queue to drain, up to the linger. */
+	if (client_close(&x.cl) >= (double)linger && x.sent > 0 &&
+	    linger > 0) {
+		log_error("gave up flushing after %ld ms: some messages may "
+		    "be lost", linger);
+		rc = 1;
+	}
+	if (x.verbose)
+		log_info("sent %llu", x.sent);
+	if (x.bad > 0) {
+		log_error("%llu line%s not sent (not JSON)", x.bad,
+		    x.bad == 1 ? "" : "s");
+		if (rc == 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+/* ---- tail ---- */
+
+struct tail_ctx {
+	struct client cl;
+	int envelope, heartbeats;
+	struct buf env, body, mp, json;
+};
+
+/*
+ * Receive one message: its first frame is the envelope, its last the body
+ * (a single frame is a body without envelope).  0, or -1 with errno-like
+ * zmq_errno() set.
+ */
+static int
+tail_recv(struct tail_ctx *x)
+{
+	zmq_msg_t m;
+	int more = 1, nframes = 0;
+	size_t sz = sizeof(more);
+
+	buf_reset(&x->env);
+	buf_reset(&x->body);
+	zmq_msg_init(&m);
+	while (more) {
+		if (zmq_msg_recv(&m, x->cl.sock, 0) == -1) {
+			zmq_msg_close(&m);
+			return -1;
+		}
+		if (nframes++ == 0 && zmq_msg_more(&m)) {
+			buf_add(&x->env, zmq_msg_data(&m), zmq_msg_size(&m));
+		} else {
+			buf_reset(&x->body);
+			buf_add(&x->body, zmq_msg_data(&m), zmq_msg_size(&m));
+		}
+		zmq_getsockopt(x->cl.sock, ZMQ_RCVMORE, &more, &sz);
+	}
+	zmq_msg_close(&m);
+	return 0;
+}
+
+/* The received message as JSON text in x->json: 0, or -1 (logged). */
+static int
+tail_format(struct tail_ctx *x)
+{
+	const struct buf *src = &x->body;
+	struct err err;
+
+	buf_reset(&x->json);
+	if (x->envelope) {
+		buf_reset(&x->mp);
+		msg_w_map(&x->mp, 2);
+		msg_w_str(&x->mp, "envelope");
+		msg_w_strn(&x->mp, x->env.data, x->env.len);
+		msg_w_str(&x->mp, "message");
+		msg_w_raw(&x->mp, x->body.data, x->body.len);
+		src = &x->mp;
+	}
+	if (msg_to_json(src->data, src->len, &x->json, &err) == -1) {
+		log_warn("skipping a message of %zu bytes ('%.*s'): %s",
+		    x->body.len, (int)x->env.len, x->env.data, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_heartbeat(const struct buf *env)
+{
+	return env->len == 10 && memcmp(env->data, "_heartbeat", 10) == 0;
+}
+
+/*
+ * Print messages until count (if > 0) have been printed or none came for
+ * timeout_ms (-1: wait forever).  0, or 1 for a failure or too few.
+ */
+static int
+tail_loop(struct tail_ctx *x, long count, int timeout_ms)
+{
+	long printed = 0;
+	double deadline = now_s() + timeout_ms / 1000.0;
+
+	while (count == 0 || printed < count) {
+		zmq_pollitem_t it = { x->cl.sock, 0, ZMQ_POLLIN, 0 };
+		long wait = -1;
+
+		if (timeout_ms >= 0) {
+			wait = (long)ceil((deadline - now_s()) * 1000);
+			if (wait <= 0)
+				break;
+		}
+		if (zmq_poll(&it, 1, wait) == -1) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+			return 1;
+		}
+		if (!(it.revents & ZMQ_POLLIN))
+			continue;
+		if (tail_recv(x) == -1) {
+			log_error("cannot receive: %s",
+			    zmq_strerror(zmq_errno()));
+			return 1;
+		}
+		if ((!x->heartbeats && is_heartbeat(&x->env)) ||
+		    tail_format(x) == -1)
+			continue;
+		if (print_line(&x->json) == -1)
+			return 1;
+		printed++;
+		deadline = now_s() + timeout_ms / 1000.0;
+	}
+	if (count > 0 && printed < count) {
+		log_error("no message for %.3g s: got %ld of %ld",
+		    timeout_ms / 1000.0, printed, count);
+		return 1;
+	}
+	return 0;
+}
+
+struct tail_opts {
+	int type;		/* ZMQ_SUB or ZMQ_PULL */
+	const char **subs;	/* prefixes, for ZMQ_SUB */
+	int nsubs;
+	long count;		/* 0: no limit */
+	int timeout_ms;		/* -1: no limit */
+};
+
+/* Parse tail's options into o and x: 0, 2 (usage error) or -1 (--help). */
+static int
+tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "type", required_argument, NULL, 'T' },
+		{ "subscribe", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "envelope", no_argument, NULL, 'e' },
+		{ "heartbeats", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "o:s:n:t:eh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'o': x->cl.spec = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "sub") != 0 &&
+			    strcmp(optarg, "pull") != 0) {
+				log_error("--type: expected sub or pull, not "
+				    "'%s'", optarg);
+				return 2;
+			}
+			o->type = optarg[0] == 's' ? ZMQ_SUB : ZMQ_PULL;
+			break;
+		case 's': o->subs[o->nsubs++] = optarg; break;
+		case 'n':
+			if (parse_count("--count", optarg, 0, LONG_MAX,
+			    &o->count) == -1)
+				return 2;
+			break;
+		case 't':
+			if (parse_seconds("--timeout", optarg,
+			    &o->timeout_ms) == -1)
+				return 2;
+			break;
+		case 'e': x->envelope = 1; break;
+		case 'H': x->heartbeats = 1; break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		log_error("tail: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (o->nsubs > 0 && o->type != ZMQ_SUB) {
+		log_error("--subscribe needs --type sub");
+		return 2;
+	}
+	if (o->nsubs == 0)
+		o->subs[o->nsubs++] = "";
+	return 0;
+}
+
+static int
+cmd_tail(int argc, char **argv)
+{
+	struct tail_opts o = { ZMQ_SUB, NULL, 0, 0, -1 };
+	struct tail_ctx x;
+	int i, rc;
+
+	memset(&x, 0, sizeof(x));
+	x.cl.spec = DEFAULT_OUTPUT;
+	x.cl.linger_ms = 0;	/* a SUB or PULL socket has nothing to flush */
+	o.subs = xcalloc((size_t)argc + 1, sizeof(*o.subs));
+	rc = tail_options(argc, argv, &o, &x);
+	if (rc != 0)
+		goto out_free;
+	if ((rc = client_open(&x.cl, o.type)) != 0)
+		goto out;
+	for (i = 0; o.type == ZMQ_SUB && i < o.nsubs; i++)
+		zmq_setsockopt(x.cl.sock, ZMQ_SUBSCRIBE, o.subs[i],
+		    strlen(o.subs[i]));
+	if ((rc = client_attach(&x.cl)) != 0)
+		goto out;
+	buf_init(&x.env);
+	buf_init(&x.body);
+	buf_init(&x.mp);
+	buf_init(&x.json);
+	rc = tail_loop(&x, o.count, o.timeout_ms);
+	buf_release(&x.json);
+	buf_release(&x.mp);
+	buf_release(&x.body);
+	buf_release(&x.env);
+out:
+	client_close(&x.cl);
+out_free:
+	free(o.subs);
+	return rc == -1 ? 0 : rc;
+}
+
+/* ---- control ---- */
+
+/* 1 if the JSON reply has "ok": true. */
+static int
+reply_ok(const struct buf *json)
+{
+	json_t *root = json_loadb(json->data, json->len, 0, NULL);
+	int ok = json_is_true(json_object_get(root, "ok"));
+
+	json_decref(root);
+	return ok;
+}
+
+/* One request, one reply, printed: 0, or 1 (logged). */
+static int
+control_call(struct client *cl, const char *cmd, int timeout_ms)
+{
+	struct buf req, json;
+	struct err err;
+	zmq_msg_t m;
+	int rc = 1;
+
+	buf_init(&req);
+	buf_init(&json);
+	zmq_msg_init(&m);
+	msg_w_map(&req, 1);
+	msg_w_str(&req, "cmd");
+	msg_w_str(&req, cmd);
+	if (zmq_send(cl->sock, req.data, req.len, 0) == -1 ||
+	    zmq_msg_recv(&m, cl->sock, 0) == -1) {
+		if (zmq_errno() == EAGAIN)
+			log_error("no reply from '%s' within %.3g s", cl->spec,
+			    timeout_ms / 1000.0);
+		else
+			log_error("cannot talk to '%s': %s", cl->spec,
+			    zmq_strerror(zmq_errno()));
+		goto out;
+	}
+	if (msg_to_json(zmq_msg_data(&m), zmq_msg_size(&m), &json,
+	    &err) == -1) {
+		log_error("bad reply from '%s': %s", cl->spec, err.msg);
+		goto out;
+	}
+	if (print_line(&json) == -1)
+		goto out;
+	rc = reply_ok(&json) ? 0 : 1;
+out:
+	zmq_msg_close(&m);
+	buf_release(&json);
+	buf_release(&req);
+	return rc;
+}
+
+static int
+cmd_control(const char *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "control", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client cl;
+	int ch, timeout_ms = 5000, rc;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.spec = DEFAULT_CONTROL;
+	while ((ch = getopt_long(argc, argv, "C:t:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'C': cl.spec = optarg; break;
+		case 't':
+			if (parse_seconds("--timeout", optarg,
+			    &timeout_ms) == -1)
+				return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		log_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return 2;
+	}
+	/* A REQ socket left waiting for a reply must not linger. */
+	cl.linger_ms = 0;
+	if ((rc = client_open(&cl, ZMQ_REQ)) == 0) {
+		zmq_setsockopt(cl.sock, ZMQ_SNDTIMEO, &timeout_ms,
+		    sizeof(timeout_ms));
+		zmq_setsockopt(cl.sock, ZMQ_RCVTIMEO, &timeout_ms,
+		    sizeof(timeout_ms));
+		rc = client_attach(&cl);
+	}
+	if (rc == 0)
+		rc = control_call(&cl, cmd, timeout_ms);
+	client_close(&cl);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const char *const control_cmds[] = {
+		"stats", "ping", "reload", "models"
+	};
+	size_t i;
+
 	log_init("newsclass", LOG_LEVEL_INFO);
 	model_set_print(NULL);
 	if (argc < 2) {
@@ -176,6 +834,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "send") == 0)
+		return cmd_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tail") == 0)
+		return cmd_tail(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
+		if (strcmp(argv[1], control_cmds[i]) == 0)
+			return cmd_control(argv[1], argc - 1, argv + 1);
 	log_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return 2;

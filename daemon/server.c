@@ -690,6 +690,8 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 {
 	uint64_t hb_ns = (uint64_t)(s->conf.heartbeat_s * 1e9);
 	uint64_t drain_start = 0, last_input = 0, flush_deadline = 0;
+	uint64_t last_output = 0, last_done = 0;
+	uint64_t linger_ns = (uint64_t)s->conf.linger_ms * 1000000u;
 	int draining = 0, reading = 1, i;
 	struct err err;
 
@@ -701,17 +703,30 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 
 		if (*stop && !draining) {
 			draining = 1;
-			drain_start = last_input = now;
+			drain_start = last_input = last_output = now;
 			log_info("stopping: reading what is queued, then "
 			    "finishing %llu in flight",
 			    (unsigned long long)stats_in_flight(&s->st));
 		}
-		if (draining && reading && !s->have_job &&
+		/*
+		 * While a job is held back the input is not read: that time
+		 * is back-pressure, not a quiet input, and must not count
+		 * towards drain_ms (queued messages would be dropped).  But
+		 * if the output takes nothing for a whole linger, the held
+		 * job may never move: stop reading then, or never stop.
+		 */
+		if (s->st.published + s->st.errors != last_done) {
+			last_done = s->st.published + s->st.errors;
+			last_output = now;
+		}
+		if (draining && s->have_job)
+			last_input = now;
+		if (draining && reading &&
 		    (now - last_input > (uint64_t)s->conf.drain_ms * 1000000u ||
-		    now - drain_start > SERVER_DRAIN_CAP_MS * 1000000ULL)) {
+		    now - drain_start > SERVER_DRAIN_CAP_MS * 1000000ULL ||
+		    now - last_output > linger_ns)) {
 			reading = 0;
-			flush_deadline = now +
-			    (uint64_t)s->conf.linger_ms * 1000000u;
+			flush_deadline = now + linger_ns;
 		}
 		if (!reading && stats_in_flight(&s->st) == 0)
 			return 0;
