@@ -160,30 +160,72 @@ feat_settings_check(const struct feat_settings *s, struct err *err)
 	return 0;
 }
 
-#define FNV_INIT 0xcbf29ce484222325ULL
-
-static inline uint64_t
-fnv_add(uint64_t h, const char *s, size_t len)
+/*
+ * Hashes.  hash_bytes (FNV-1a) keys the builder's table and the stem
+ * cache.  Vocabulary lookups use a term hash built from token hashes
+ * instead: a unigram's is the hash of its token, a bigram's combines the
+ * hashes of its two tokens, so every token of an article is hashed once
+ * whatever the number of terms it is part of.  Tokens never contain a
+ * space, so a stored bigram "a b" splits back into its tokens.
+ */
+static uint64_t
+hash_bytes(const char *s, size_t len)
 {
+	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
-	return h;
-}
-
-static inline uint64_t
-fnv_end(uint64_t h)
-{
 	return h ^ (h >> 29);
 }
 
-static uint64_t
-hash_bytes(const char *s, size_t len)
+static inline uint64_t
+mix64(uint64_t h)
 {
-	return fnv_end(fnv_add(FNV_INIT, s, len));
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+/* Eight bytes at a time; the length goes in so "a" and "a\0" differ. */
+static inline uint64_t
+tok_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, s + i, len - i);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+	}
+	return mix64(h);
+}
+
+static inline uint64_t
+pair_hash(uint64_t ha, uint64_t hb)
+{
+	return mix64(ha * 0x94d049bb133111ebULL + hb);
+}
+
+/* The lookup hash of a stored term (a token, or two joined by a space). */
+static uint64_t
+term_hash(const char *t, size_t len)
+{
+	const char *sp = memchr(t, ' ', len);
+
+	if (sp == NULL)
+		return tok_hash(t, len);
+	return pair_hash(tok_hash(t, (size_t)(sp - t)),
+	    tok_hash(sp + 1, len - (size_t)(sp - t) - 1));
 }
 
 void
@@ -431,7 +473,7 @@ index_build(struct feat_vocab *v)
 	v->index.mask = cap - 1;
 	for (i = 0; i < v->n; i++) {
 		const char *t = v->chars + v->off[i];
-		uint64_t hash = hash_bytes(t, strlen(t));
+		uint64_t hash = term_hash(t, strlen(t));
 		size_t h = hash & v->index.mask;
 
 		while (v->index.slot[h].id1)
@@ -439,6 +481,21 @@ index_build(struct feat_vocab *v)
 		v->index.slot[h].id1 = (uint32_t)i + 1;
 		v->index.slot[h].tag = (uint32_t)(hash >> 32);
 	}
+}
+
+/*
+ * Terms are short: a loop beats a call to memcmp.  t is NUL-terminated and
+ * a has no NUL, so the loop stops at t's end.
+ */
+static inline int
+same_bytes(const char *t, const char *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i] != a[i])
+			return 0;
+	return 1;
 }
 
 /* Find the term a[0..la) (+ " " + b[0..lb) if b) whose hash is hash. */
@@ -454,9 +511,9 @@ vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
 		if (sl->tag == tag) {
 			const char *t = v->chars + v->off[sl->id1 - 1];
 
-			if (memcmp(t, a, la) == 0 && (b == NULL ?
+			if (same_bytes(t, a, la) && (b == NULL ?
 			    t[la] == '\0' : t[la] == ' ' &&
-			    memcmp(t + la + 1, b, lb) == 0 &&
+			    same_bytes(t + la + 1, b, lb) &&
 			    t[la + 1 + lb] == '\0'))
 				return (int32_t)(sl->id1 - 1);
 		}
@@ -468,9 +525,14 @@ vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
 int32_t
 feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 {
+	const char *sp = memchr(term, ' ', len);
+
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
-	return vocab_probe(v, hash_bytes(term, len), term, len, NULL, 0);
+	if (sp == NULL)
+		return vocab_probe(v, tok_hash(term, len), term, len, NULL, 0);
+	return vocab_probe(v, term_hash(term, len), term,
+	    (size_t)(sp - term), sp + 1, len - (size_t)(sp - term) - 1);
 }
 
 size_t
@@ -689,30 +751,45 @@ count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
 
 /*
  * Look up every term of one field.  A bigram's hash continues from its
- * first token's, so no key is built and no byte is hashed twice.
+ * first token's, so no key is built and no byte is hashed twice.  Without
+ * max_features pruning, a bigram can only be in the vocabulary if both its
+ * words are (a word occurs in every document its bigrams occur in, so its
+ * document frequency is at least theirs): then the lookup of a bigram with
+ * an unknown word is skipped, and the vectors are the same.
  */
 static void
 count_field(const struct feat_vocab *v, struct feat_scratch *s,
     const struct toks *t, uint32_t weight)
 {
 	int bigrams = v->settings.ngram_max >= 2;
+	int closed = v->settings.max_features == 0;
+	uint64_t ha, hb = 0;
+	int32_t id, next = -1;
 	size_t i;
 
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *a = &t->tok[i], *b;
-		const char *ac = t->chars + a->off;
-		uint64_t h = fnv_add(FNV_INIT, ac, a->len);
+		const char *ac = t->chars + a->off, *bc;
 
-		count_id(s, vocab_probe(v, fnv_end(h), ac, a->len, NULL, 0),
-		    weight);
+		if (i > 0 && bigrams) {	/* computed as the previous "b" */
+			ha = hb;
+			id = next;
+		} else {
+			ha = tok_hash(ac, a->len);
+			id = vocab_probe(v, ha, ac, a->len, NULL, 0);
+		}
+		count_id(s, id, weight);
 		if (!bigrams || i + 1 == t->n)
 			continue;
 		b = &t->tok[i + 1];
-		if (b->flags & TEXT_TOK_BREAK)
+		bc = t->chars + b->off;
+		hb = tok_hash(bc, b->len);
+		next = vocab_probe(v, hb, bc, b->len, NULL, 0);
+		if ((b->flags & TEXT_TOK_BREAK) ||
+		    (closed && (id < 0 || next < 0)))
 			continue;
-		h = fnv_add(fnv_add(h, " ", 1), t->chars + b->off, b->len);
-		count_id(s, vocab_probe(v, fnv_end(h), ac, a->len,
-		    t->chars + b->off, b->len), weight);
+		count_id(s, vocab_probe(v, pair_hash(ha, hb), ac, a->len, bc,
+		    b->len), weight);
 	}
 }
 
