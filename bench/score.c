@@ -123,20 +123,21 @@ main(int argc, char **argv)
 	struct err err;
 	size_t n = 20000, na, nskip, i, t, nt, bytes = 0, disagree = 0,
 	    checks = 0;
-	int reps = 5, r, ch;
+	int reps = 5, r, ch, pipeline_only = 0;
 	double *tp, *to, *tl, *tload, *share, t0, c0;
 	double prob[64];
 	long rss0, rss1;
 
-	while ((ch = getopt(argc, argv, "m:d:n:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "m:d:n:r:P")) != -1) {
 		switch (ch) {
+		case 'P': pipeline_only = 1; break;
 		case 'm': models = optarg; break;
 		case 'd': data = optarg; break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'r': reps = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -d FILE.jsonl [-m MODELS] "
-			    "[-n ARTICLES] [-r REPS]\n", argv[0]);
+			    "[-n ARTICLES] [-r REPS] [-P]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -220,6 +221,10 @@ main(int argc, char **argv)
 		share[r] = (cpu_s() - c0) / tp[r];
 	}
 
+	if (pipeline_only) {	/* for profiling the per-article path */
+		printf("pipeline_aps %.0f\n", (double)n / median(tp, reps));
+		return 0;
+	}
 	/* Scoring only: the vectors of the distinct articles, once. */
 	vec = xcalloc(nt, sizeof(*vec));
 	for (t = 0; t < nt; t++) {

@@ -28,15 +28,18 @@
 #include "xalloc.h"
 
 #define VOCAB_MAGIC "# newsclass vocabulary 1"
+#define VOCAB_MAX_CHARS (1u << 30)	/* term bytes; offsets are 32-bit */
 
 /*
- * Index over terms stored elsewhere: a slot holds id + 1 (0 = empty) and
- * the upper half of the term's hash, so that a probe rarely touches the
- * term bytes of a mismatch.
+ * Index over terms stored elsewhere: a slot holds id + 1 (0 = empty), the
+ * upper half of the term's hash, so that a probe rarely touches the term
+ * bytes of a mismatch, and the term's offset, so that a match costs one
+ * cache miss for the slot and one for the bytes.
  */
 struct term_slot {
 	uint32_t id1;
 	uint32_t tag;
+	uint32_t off;		/* the term's offset in chars: one miss less */
 };
 
 struct term_index {
@@ -106,6 +109,8 @@ struct feat_scratch {
 	size_t ncount;
 	int32_t *touched, *sorttmp;
 	size_t ntouched, captouched;
+	uint64_t *hash;			/* token hashes of one field */
+	size_t caphash;
 };
 
 /* Builder entries: every distinct term seen, with its document frequency. */
@@ -293,6 +298,7 @@ feat_scratch_destroy(struct feat_scratch **sp)
 	free(s->count);
 	free(s->touched);
 	free(s->sorttmp);
+	free(s->hash);
 	free(s);
 	*sp = NULL;
 }
@@ -479,6 +485,7 @@ index_build(struct feat_vocab *v)
 		while (v->index.slot[h].id1)
 			h = (h + 1) & v->index.mask;
 		v->index.slot[h].id1 = (uint32_t)i + 1;
+		v->index.slot[h].off = (uint32_t)v->off[i];
 		v->index.slot[h].tag = (uint32_t)(hash >> 32);
 	}
 }
@@ -509,7 +516,7 @@ vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
 
 	while ((sl = &v->index.slot[h])->id1 != 0) {
 		if (sl->tag == tag) {
-			const char *t = v->chars + v->off[sl->id1 - 1];
+			const char *t = v->chars + sl->off;
 
 			if (same_bytes(t, a, la) && (b == NULL ?
 			    t[la] == '\0' : t[la] == ' ' &&
@@ -704,6 +711,11 @@ feat_vocab_load(const char *path, const struct feat_settings *s,
 			    "of order", path, lineno, line);
 			goto out_close;
 		}
+		if (chars.len > VOCAB_MAX_CHARS) {
+			err_set(err, "%s:%zu: vocabulary above %u bytes",
+			    path, lineno, VOCAB_MAX_CHARS);
+			goto out_close;
+		}
 		v->off[i] = chars.len;
 		buf_add(&chars, line, (size_t)(tab - line) + 1);
 		v->df[i] = (uint32_t)df;
@@ -763,33 +775,43 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 {
 	int bigrams = v->settings.ngram_max >= 2;
 	int closed = v->settings.max_features == 0;
-	uint64_t ha, hb = 0;
 	int32_t id, next = -1;
+	uint64_t *h;
 	size_t i;
 
+	/*
+	 * First every hash, touching the slots they will probe: the table is
+	 * larger than the caches, and misses issued together overlap.
+	 */
+	if (t->n > s->caphash) {
+		s->caphash = t->n;
+		s->hash = xreallocarray(s->hash, t->n, sizeof(*s->hash));
+	}
+	h = s->hash;
+	for (i = 0; i < t->n; i++) {
+		h[i] = tok_hash(t->chars + t->tok[i].off, t->tok[i].len);
+		__builtin_prefetch(&v->index.slot[h[i] & v->index.mask]);
+		if (bigrams && i > 0)
+			__builtin_prefetch(&v->index.slot[pair_hash(h[i - 1],
+			    h[i]) & v->index.mask]);
+	}
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *a = &t->tok[i], *b;
 		const char *ac = t->chars + a->off, *bc;
 
-		if (i > 0 && bigrams) {	/* computed as the previous "b" */
-			ha = hb;
-			id = next;
-		} else {
-			ha = tok_hash(ac, a->len);
-			id = vocab_probe(v, ha, ac, a->len, NULL, 0);
-		}
+		id = i > 0 && bigrams ? next :
+		    vocab_probe(v, h[i], ac, a->len, NULL, 0);
 		count_id(s, id, weight);
 		if (!bigrams || i + 1 == t->n)
 			continue;
 		b = &t->tok[i + 1];
 		bc = t->chars + b->off;
-		hb = tok_hash(bc, b->len);
-		next = vocab_probe(v, hb, bc, b->len, NULL, 0);
+		next = vocab_probe(v, h[i + 1], bc, b->len, NULL, 0);
 		if ((b->flags & TEXT_TOK_BREAK) ||
 		    (closed && (id < 0 || next < 0)))
 			continue;
-		count_id(s, vocab_probe(v, pair_hash(ha, hb), ac, a->len, bc,
-		    b->len), weight);
+		count_id(s, vocab_probe(v, pair_hash(h[i], h[i + 1]), ac,
+		    a->len, bc, b->len), weight);
 	}
 }
 
@@ -1022,7 +1044,7 @@ feat_builder_finish(struct feat_builder *b, struct feat_vocab **out,
 	struct feat_vocab *v;
 	struct bsort *keep;
 	struct buf chars;
-	size_t i, n = 0;
+	size_t i, n = 0, total;
 
 	*out = NULL;
 	keep = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*keep));
@@ -1046,6 +1068,13 @@ feat_builder_finish(struct feat_builder *b, struct feat_vocab **out,
 	}
 	qsort(keep, n, sizeof(*keep), by_term);
 
+	for (i = 0, total = 0; i < n; i++)
+		total += strlen(keep[i].term) + 1;
+	if (total > VOCAB_MAX_CHARS) {
+		free(keep);
+		return err_set(err, "vocabulary above %u bytes: raise min_df "
+		    "or set max_features", VOCAB_MAX_CHARS);
+	}
 	v = xcalloc(1, sizeof(*v));
 	v->settings = b->settings;
 	v->n = n;

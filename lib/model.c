@@ -993,6 +993,9 @@ linear_decision(const struct model *m, const struct feat_vec *x, double *dec)
 		const double *w;
 		double v = x->val[i];
 
+		/* Rows are scattered over megabytes: ask for them early. */
+		if (i + 8 < x->n && (size_t)x->idx[i + 8] < m->dim)
+			__builtin_prefetch(m->w + (size_t)x->idx[i + 8] * np);
 		if ((size_t)x->idx[i] >= m->dim)
 			continue;	/* no support vector uses it */
 		w = m->w + (size_t)x->idx[i] * np;
