@@ -36,7 +36,12 @@
 #include "xalloc.h"
 
 #define SERVER_BATCH 512	/* messages handled per socket per wake-up */
-#define SERVER_JOB_HWM 1000	/* jobs queued towards the workers */
+/*
+ * Jobs queued towards the workers and results queued back: enough to keep
+ * the workers busy, small enough that memory is bounded by the input and
+ * output high-water marks.
+ */
+#define SERVER_JOB_HWM 256
 #define SERVER_DRAIN_CAP_MS 30000
 
 struct server {
@@ -216,7 +221,8 @@ open_sockets(struct server *s, struct err *err)
 		return err_prefix(err, "control");
 	s->jobs = open_socket(s, ZMQ_PUSH, WORKER_JOBS, ZMQ_SNDHWM,
 	    SERVER_JOB_HWM, err);
-	s->done = open_socket(s, ZMQ_PULL, WORKER_DONE, 0, 0, err);
+	s->done = open_socket(s, ZMQ_PULL, WORKER_DONE, ZMQ_RCVHWM,
+	    SERVER_JOB_HWM, err);
 	if (s->jobs == NULL || s->done == NULL)
 		return err_prefix(err, "workers");
 	return 0;

@@ -131,16 +131,17 @@ worker_start(const struct worker_conf *wc, struct worker **out,
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	sigset_t all, old;
-	int zero = 0, rc;
+	int zero = 0, hwm = WORKER_HWM, rc;
 
 	w->conf = *wc;
 	w->jobs = zmq_socket(wc->zctx, ZMQ_PULL);
 	w->done = zmq_socket(wc->zctx, ZMQ_PUSH);
 	if (w->jobs == NULL || w->done == NULL)
 		goto fail;
-	/* Hold at most a few jobs each: the rest wait in the main queue. */
 	zmq_setsockopt(w->done, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(w->jobs, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(w->jobs, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(w->done, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	if (zmq_connect(w->jobs, WORKER_JOBS) == -1 ||
 	    zmq_connect(w->done, WORKER_DONE) == -1)
 		goto fail;

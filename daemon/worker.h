@@ -16,6 +16,8 @@
 #include "msg.h"
 
 #define WORKER_JOBS "inproc://newsclassd-jobs"
+/* Jobs a worker holds, and results it queues; the rest wait upstream. */
+#define WORKER_HWM 32
 #define WORKER_DONE "inproc://newsclassd-done"
 
 enum {

@@ -22,10 +22,10 @@ conf_default(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->input, sizeof(c->input), "@tcp://127.0.0.1:5557");
 	c->input_type = CONF_PULL;
-	c->input_hwm = 10000;
+	c->input_hwm = 1000;
 	snprintf(c->output, sizeof(c->output), "@tcp://127.0.0.1:5558");
 	c->output_type = CONF_PUB;
-	c->output_hwm = 10000;
+	c->output_hwm = 1000;
 	c->include_text = 1;
 	snprintf(c->envelope, sizeof(c->envelope), "topic,sentiment");
 	snprintf(c->control, sizeof(c->control), "@tcp://127.0.0.1:5559");

@@ -85,7 +85,15 @@ def test_stuck_output_and_full_pipeline_is_bounded(daemon_factory):
     push = d.push_socket()
     for f in [pack(a) for a in make_articles(12000, seed=13)]:
         push.send(f)
-    wait_for(lambda: d.stats()["received"] > 4000, what="a full pipeline")
+    # Full: the daemon has read more than its output queue holds (1,000)
+    # and reads no more.
+    seen = []
+
+    def full():
+        seen.append(d.stats()["received"])
+        return len(seen) > 20 and seen[-1] > 1000 and seen[-1] == seen[-20]
+
+    wait_for(full, interval=0.05, what="a full pipeline")
     d.signal(signal.SIGTERM)
     assert d.stop(timeout=10) == 1
     assert re.search(r"stopping with \d+ messages unpublished \(the "

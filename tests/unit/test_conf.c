@@ -50,10 +50,10 @@ test_defaults(void **state)
 	assert_string_equal(c.input, "@tcp://127.0.0.1:5557");
 	assert_int_equal(c.input_type, CONF_PULL);
 	assert_string_equal(c.subscribe, "");
-	assert_int_equal(c.input_hwm, 10000);
+	assert_int_equal(c.input_hwm, 1000);
 	assert_string_equal(c.output, "@tcp://127.0.0.1:5558");
 	assert_int_equal(c.output_type, CONF_PUB);
-	assert_int_equal(c.output_hwm, 10000);
+	assert_int_equal(c.output_hwm, 1000);
 	assert_int_equal(c.include_text, 1);
 	assert_string_equal(c.envelope, "topic,sentiment");
 	assert_string_equal(c.control, "@tcp://127.0.0.1:5559");
