@@ -473,7 +473,7 @@ index_build(struct feat_vocab *v)
 {
 	size_t cap = 16, i;
 
-	while (cap < v->n * 2)
+	while (cap < v->n * 2)	/* load factor <= 1/2: short probes */
 		cap *= 2;
 	v->index.slot = xcalloc(cap, sizeof(*v->index.slot));
 	v->index.mask = cap - 1;
