@@ -4,15 +4,17 @@
  * Terms are unigrams and (optionally) bigrams of the tokens text.c produces;
  * a bigram is "a b" with one space and never spans a clause break.  The
  * vocabulary is a sorted array of terms (feature id = position) with an
- * open-addressing hash index over it, load factor <= 1/2, keyed by 64-bit
- * FNV-1a.  Shipped vocabularies hold ~10^4..10^5 terms; an article makes a
- * few hundred to a few thousand lookups.
+ * open-addressing hash index over it, load factor <= 1/2, keyed by token
+ * hashes (see tok_hash).  Shipped vocabularies hold ~10^4..10^5 terms; an
+ * article makes a few hundred to a few thousand lookups, which wait on
+ * memory more than they compute: the index and the term bytes are larger
+ * than the caches, hence the prefetching in count_field.
  *
- * Per-article work happens in a struct feat_scratch: the token buffer, the
- * bigram key buffer and the list of (id, count) hits, all reused, so a
- * steady stream of articles makes no heap allocation.  idf is derived from
- * the stored document frequencies at load time, so no floating-point text
- * round trip is involved in a bundle.
+ * Per-article work happens in a struct feat_scratch: the tokens and stems
+ * of the article (shared by the tasks), the term counts and the ids
+ * touched, all reused, so a steady stream of articles makes no heap
+ * allocation.  idf is derived from the stored document frequencies at load
+ * time, so no floating-point text round trip is involved in a bundle.
  */
 #include <errno.h>
 #include <math.h>
@@ -166,26 +168,14 @@ feat_settings_check(const struct feat_settings *s, struct err *err)
 }
 
 /*
- * Hashes.  hash_bytes (FNV-1a) keys the builder's table and the stem
- * cache.  Vocabulary lookups use a term hash built from token hashes
- * instead: a unigram's is the hash of its token, a bigram's combines the
- * hashes of its two tokens, so every token of an article is hashed once
- * whatever the number of terms it is part of.  Tokens never contain a
- * space, so a stored bigram "a b" splits back into its tokens.
+ * Hashes.  tok_hash hashes any bytes, eight at a time; it keys the
+ * builder's table and the stem cache.  Vocabulary lookups use a term hash
+ * built from token hashes: a unigram's is the hash of its token, a
+ * bigram's combines the hashes of its two tokens, so every token of an
+ * article is hashed once whatever the number of terms it is part of.
+ * Tokens never contain a space, so a stored bigram "a b" splits back into
+ * its tokens.
  */
-static uint64_t
-hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 29);
-}
-
 static inline uint64_t
 mix64(uint64_t h)
 {
@@ -314,7 +304,7 @@ feat_scratch_new_doc(struct feat_scratch *s)
 static void
 stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
 {
-	uint64_t hash = hash_bytes(w, len);
+	uint64_t hash = tok_hash(w, len);
 	struct stem_slot *sl = NULL;
 	const sb_symbol *st;
 	size_t h, slen;
@@ -940,7 +930,7 @@ builder_rehash(struct feat_builder *b)
 	b->mask = b->mask * 2 + 1;
 	b->slot = xcalloc(b->mask + 1, sizeof(uint32_t));
 	for (i = 0; i < b->n; i++) {
-		size_t h = hash_bytes(b->chars.data + b->term[i].off,
+		size_t h = tok_hash(b->chars.data + b->term[i].off,
 		    b->term[i].len) & b->mask;
 
 		while (b->slot[h])
@@ -953,7 +943,7 @@ static void
 count_term(void *ctx, const char *term, size_t len)
 {
 	struct feat_builder *b = ctx;
-	size_t h = hash_bytes(term, len) & b->mask;
+	size_t h = tok_hash(term, len) & b->mask;
 	struct bterm *t;
 	uint32_t s;
 
