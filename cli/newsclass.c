@@ -7,6 +7,7 @@
  *   tail      SUB (or PULL) the daemon's output and print it as JSON Lines
  *   stats, ping, reload, models
  *             one request on the daemon's control socket, reply as JSON
+ *   keygen    a CURVE key pair: PREFIX.key (secret) and PREFIX.pub
  *
  * classify: every input line gives exactly one output line, in order: the
  * tagged article, or an error object {"id", "error", "detail"}.
@@ -16,7 +17,10 @@
  * every blocking call is bounded by a timeout, and sockets close with a
  * bounded linger, so no command hangs on a daemon that is not there.  The
  * conversions are lib/msg.h's (msg_from_json, msg_to_json), so what these
- * commands print is exactly what the wire carries.
+ * commands print is exactly what the wire carries.  With --curve-key and
+ * --server-key they are CURVE clients (lib/curve.h); a socket monitor
+ * tells a refused key or a mechanism mismatch from a daemon that is not
+ * there, so that a timeout says which it was.
  *
  * Exit codes: 0 ok (classify: even if some lines were bad), 1 runtime
  * failure (send: some lines were not JSON or could not be sent; tail: the
@@ -37,6 +41,7 @@
 
 #include "buf.h"
 #include "classifier.h"
+#include "curve.h"
 #include "endpoint.h"
 #include "log.h"
 #include "model.h"
@@ -47,6 +52,7 @@
 #define DEFAULT_INPUT ">tcp://127.0.0.1:5557"
 #define DEFAULT_OUTPUT ">tcp://127.0.0.1:5558"
 #define DEFAULT_CONTROL ">tcp://127.0.0.1:5559"
+#define CLIENT_MONITOR "inproc://newsclass-monitor"
 
 static void
 usage(FILE *f)
@@ -60,6 +66,11 @@ usage(FILE *f)
 "                      [--envelope] [--heartbeats]\n"
 "       newsclass stats|ping|reload|models [--control ENDPOINT]\n"
 "                      [--timeout SECS]\n"
+"       newsclass keygen --out PREFIX\n"
+"\n"
+"send, tail and the control commands also take --curve-key FILE (our key\n"
+"pair, made by keygen) with --server-key FILE (the daemon's .pub) to talk\n"
+"to a daemon with CURVE on.\n"
 "\n"
 "classify  reads JSON Lines articles {\"id\", \"title\", \"text\", ...} from\n"
 "          the files (or stdin) and writes each one with \"tags\" and\n"
@@ -79,6 +90,9 @@ usage(FILE *f)
 "          sends {\"cmd\": ...} to the control socket (default\n"
 "          " DEFAULT_CONTROL ") and prints the reply as one JSON line;\n"
 "          --timeout (default 5) bounds the wait for the reply\n"
+"keygen    writes a new CURVE key pair to PREFIX.key (mode 0600: public\n"
+"          and secret key) and PREFIX.pub (public key), never over an\n"
+"          existing file, and prints the public key (Z85)\n"
 "\n"
 "Endpoints: '>' connects (the default), '@' binds; tcp://, ipc://.\n"
 "Exit codes: 0 ok, 1 runtime failure (a bad line, no reply, \"ok\" false),\n"
@@ -256,13 +270,161 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A socket being set up: type, endpoint and the bounds on blocking. */
+/*
+ * A socket being set up: type, endpoint, the bounds on blocking and the
+ * CURVE key files (both NULL: plain text).  mon receives the socket's
+ * handshake failures; why is the most telling one so far (why_rank: 0
+ * none, higher is more telling).
+ */
 struct client {
 	void *zctx;
 	void *sock;
+	void *mon;
 	const char *spec;
 	int linger_ms;
+	const char *curve_key, *server_key;
+	int why_rank;
+	char why[160];
 };
+
+/* The options every network command takes, and their parser. */
+#define CLIENT_OPTIONS \
+	{ "curve-key", required_argument, NULL, 'K' }, \
+	{ "server-key", required_argument, NULL, 'S' }
+
+/* Take ch if it is one of CLIENT_OPTIONS: 1, else 0. */
+static int
+client_option(struct client *c, int ch, const char *arg)
+{
+	if (ch == 'K')
+		c->curve_key = arg;
+	else if (ch == 'S')
+		c->server_key = arg;
+	else
+		return 0;
+	return 1;
+}
+
+/* Make c->sock a CURVE client: 0, or 2 (logged). */
+static int
+client_curve(struct client *c)
+{
+	struct curve_key own, server;
+	struct err err;
+	int rc = 2;
+
+	if (c->curve_key == NULL || c->server_key == NULL) {
+		log_error("--curve-key and --server-key go together");
+		return 2;
+	}
+	memset(&own, 0, sizeof(own));
+	if (curve_key_load(c->curve_key, &own, &err) == -1 ||
+	    curve_pub_load(c->server_key, &server, &err) == -1 ||
+	    curve_client_setup(c->sock, &own, &server, &err) == -1) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	curve_key_wipe(&own);
+	return rc;
+}
+
+/*
+ * Watch c->sock for failed handshakes (a refused key, a mechanism
+ * mismatch): only to explain a timeout, so a failure here is ignored.
+ */
+static void
+client_monitor(struct client *c)
+{
+	int zero = 0;
+
+	if (zmq_socket_monitor(c->sock, CLIENT_MONITOR,
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == -1)
+		return;
+	c->mon = zmq_socket(c->zctx, ZMQ_PAIR);
+	if (c->mon == NULL)
+		return;
+	zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_connect(c->mon, CLIENT_MONITOR) == -1) {
+		zmq_close(c->mon);
+		c->mon = NULL;
+	}
+}
+
+/*
+ * Keep the reason of a failed handshake (event, value) in c->why if it is
+ * more telling than the one there.  A refused key is the most telling; a
+ * mechanism mismatch is sometimes seen as such, sometimes only as a
+ * connection the daemon closed ("no detail"), since ZeroMQ reconnects.
+ */
+static void
+client_note(struct client *c, unsigned event, uint32_t value)
+{
+	int curve = c->curve_key != NULL, rank;
+	const char *why;
+	char buf[sizeof(c->why)];
+
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+		snprintf(buf, sizeof(buf), "the daemon refused our CURVE key "
+		    "(status %u): is our .pub in the daemon's "
+		    "curve.clients_dir?", (unsigned)value);
+		why = buf;
+		rank = 4;
+	} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+	    value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+		why = curve ? "the daemon does not speak CURVE" :
+		    "the daemon requires CURVE: give --curve-key and "
+		    "--server-key";
+		rank = 3;
+	} else if (curve) {
+		why = "the CURVE handshake failed: is --server-key the "
+		    "daemon's public key?";
+		rank = 2;
+	} else {
+		why = "the handshake failed: does the daemon require CURVE "
+		    "(--curve-key and --server-key)?";
+		rank = 1;
+	}
+	if (rank > c->why_rank) {
+		snprintf(c->why, sizeof(c->why), "%s", why);
+		c->why_rank = rank;
+	}
+}
+
+/*
+ * The most telling handshake failure the monitor saw, or NULL if there
+ * was none.  Reads the monitor's queue without waiting.
+ */
+static const char *
+client_handshake_error(struct client *c)
+{
+	zmq_msg_t ev;
+
+	while (c->mon != NULL) {
+		uint16_t event;
+		uint32_t value;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			break;
+		}
+		/* Frame 1: event (16 bits) and value (32); frame 2: address. */
+		if (zmq_msg_size(&ev) < 6 || !zmq_msg_more(&ev)) {
+			zmq_msg_close(&ev);
+			break;
+		}
+		memcpy(&event, zmq_msg_data(&ev), sizeof(event));
+		memcpy(&value, (char *)zmq_msg_data(&ev) + 2, sizeof(value));
+		zmq_msg_recv(&ev, c->mon, 0);
+		zmq_msg_close(&ev);
+		client_note(c, event, value);
+	}
+	return c->why_rank > 0 ? c->why : NULL;
+}
 
 /*
  * Check c->spec, then create the context and a socket of this type with
@@ -293,6 +455,10 @@ client_open(struct client *c, int type)
 	}
 	zmq_setsockopt(c->sock, ZMQ_LINGER, &c->linger_ms,
 	    sizeof(c->linger_ms));
+	if ((c->curve_key != NULL || c->server_key != NULL) &&
+	    client_curve(c) != 0)
+		return 2;
+	client_monitor(c);
 	return 0;
 }
 
@@ -317,11 +483,15 @@ client_close(struct client *c)
 {
 	double t0 = now_s();
 
+	if (c->mon != NULL) {
+		zmq_socket_monitor(c->sock, NULL, 0);
+		zmq_close(c->mon);
+	}
 	if (c->sock != NULL)
 		zmq_close(c->sock);
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
-	c->sock = c->zctx = NULL;
+	c->sock = c->zctx = c->mon = NULL;
 	return (now_s() - t0) * 1000;
 }
 
@@ -364,7 +534,14 @@ send_line(struct send_ctx *x, const char *src, size_t lineno,
 		return 0;
 	}
 	if (zmq_send(x->cl.sock, x->mp.data, x->mp.len, 0) == -1) {
-		if (zmq_errno() == EAGAIN)
+		const char *why;
+
+		if (zmq_errno() == EAGAIN &&
+		    (why = client_handshake_error(&x->cl)) != NULL)
+			log_error("%s:%zu: no receiver took the message within "
+			    "%.3g s: %s", src, lineno, x->timeout_ms / 1000.0,
+			    why);
+		else if (zmq_errno() == EAGAIN)
 			log_error("%s:%zu: no receiver took the message within "
 			    "%.3g s: is newsclassd listening on '%s'?", src,
 			    lineno, x->timeout_ms / 1000.0, x->cl.spec);
@@ -443,6 +620,7 @@ cmd_send(int argc, char **argv)
 		{ "linger-ms", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		CLIENT_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct send_ctx x;
@@ -453,6 +631,8 @@ cmd_send(int argc, char **argv)
 	x.cl.spec = DEFAULT_INPUT;
 	x.timeout_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "i:t:vh", longopts, NULL)) != -1) {
+		if (client_option(&x.cl, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'i': x.cl.spec = optarg; break;
 		case 't':
@@ -572,9 +752,14 @@ tail_loop(struct tail_ctx *x, long count, int timeout_ms)
 {
 	long printed = 0;
 	double deadline = now_s() + timeout_ms / 1000.0;
+	const char *why;
+	int told = 0;
 
 	while (count == 0 || printed < count) {
-		zmq_pollitem_t it = { x->cl.sock, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = {
+			{ x->cl.sock, 0, ZMQ_POLLIN, 0 },
+			{ x->cl.mon, 0, ZMQ_POLLIN, 0 },
+		};
 		long wait = -1;
 
 		if (timeout_ms >= 0) {
@@ -582,13 +767,23 @@ tail_loop(struct tail_ctx *x, long count, int timeout_ms)
 			if (wait <= 0)
 				break;
 		}
-		if (zmq_poll(&it, 1, wait) == -1) {
+		if (zmq_poll(it, x->cl.mon ? 2 : 1, wait) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
 			log_error("poll failed: %s", zmq_strerror(zmq_errno()));
 			return 1;
 		}
-		if (!(it.revents & ZMQ_POLLIN))
+		/*
+		 * ZeroMQ retries, so a failed handshake is only reported,
+		 * once per reason.
+		 */
+		if ((it[1].revents & ZMQ_POLLIN) &&
+		    (why = client_handshake_error(&x->cl)) != NULL &&
+		    x->cl.why_rank > told) {
+			log_warn("cannot connect to '%s': %s", x->cl.spec, why);
+			told = x->cl.why_rank;
+		}
+		if (!(it[0].revents & ZMQ_POLLIN))
 			continue;
 		if (tail_recv(x) == -1) {
 			log_error("cannot receive: %s",
@@ -632,12 +827,15 @@ tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
 		{ "envelope", no_argument, NULL, 'e' },
 		{ "heartbeats", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		CLIENT_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "o:s:n:t:eh", longopts,
 	    NULL)) != -1) {
+		if (client_option(&x->cl, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'o': x->cl.spec = optarg; break;
 		case 'T':
@@ -746,7 +944,13 @@ control_call(struct client *cl, const char *cmd, int timeout_ms)
 	msg_w_str(&req, cmd);
 	if (zmq_send(cl->sock, req.data, req.len, 0) == -1 ||
 	    zmq_msg_recv(&m, cl->sock, 0) == -1) {
-		if (zmq_errno() == EAGAIN)
+		const char *why;
+
+		if (zmq_errno() == EAGAIN &&
+		    (why = client_handshake_error(cl)) != NULL)
+			log_error("no reply from '%s' within %.3g s: %s",
+			    cl->spec, timeout_ms / 1000.0, why);
+		else if (zmq_errno() == EAGAIN)
 			log_error("no reply from '%s' within %.3g s", cl->spec,
 			    timeout_ms / 1000.0);
 		else
@@ -776,6 +980,7 @@ cmd_control(const char *cmd, int argc, char **argv)
 		{ "control", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		CLIENT_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client cl;
@@ -784,6 +989,8 @@ cmd_control(const char *cmd, int argc, char **argv)
 	memset(&cl, 0, sizeof(cl));
 	cl.spec = DEFAULT_CONTROL;
 	while ((ch = getopt_long(argc, argv, "C:t:h", longopts, NULL)) != -1) {
+		if (client_option(&cl, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'C': cl.spec = optarg; break;
 		case 't':
@@ -814,6 +1021,49 @@ cmd_control(const char *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* ---- keygen ---- */
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *prefix = NULL;
+	struct curve_key k;
+	struct err err;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': prefix = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		log_error("keygen: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (prefix == NULL || *prefix == '\0') {
+		log_error("keygen: --out PREFIX is required");
+		return 2;
+	}
+	if (curve_keygen(prefix, &k, &err) == -1) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	printf("%s\n", k.public_z85);
+	curve_key_wipe(&k);
+	if (fflush(stdout) == EOF) {
+		log_error("cannot write output: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -838,6 +1088,8 @@ main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tail") == 0)
 		return cmd_tail(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return cmd_keygen(argc - 1, argv + 1);
 	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
 		if (strcmp(argv[1], control_cmds[i]) == 0)
 			return cmd_control(argv[1], argc - 1, argv + 1);

@@ -4,7 +4,8 @@
  * Runs in the foreground and logs to stderr.  Configuration: defaults, then
  * the --config file, then command-line options, each key checked by the same
  * code (conf.c).  Signals only set flags that the main loop reads:
- * TERM/INT stop (finish what is in flight, exit 0), HUP reloads the models.
+ * TERM/INT stop (finish what is in flight, exit 0), HUP reloads the models
+ * (and the authorised CURVE client keys).
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
@@ -63,10 +64,13 @@ usage(FILE *f)
 "      --heartbeat SECS    heartbeat interval, 0 = off (default 5)\n"
 "      --log-level L       error | warn | info | debug\n"
 "  -s, --set SECTION.KEY=VALUE   any configuration key\n"
-"  -n                      check the configuration and models, then exit\n"
+"  -n                      check the configuration, models and keys, then\n"
+"                          exit\n"
 "  -h, --help              this text\n"
 "\n"
 "Endpoints: '@' binds, '>' connects; tcp://, ipc:// and inproc:// work.\n"
+"A tcp endpoint off loopback needs CURVE (--set curve.server_key=FILE) or\n"
+"--set daemon.allow_insecure=true (never for the control socket).\n"
 "Signals: TERM/INT finish in-flight messages and exit, HUP reloads models.\n",
 	    f);
 }
@@ -177,6 +181,8 @@ main(int argc, char **argv)
 	free(over);
 	if (rc == 0)
 		rc = conf_check(&conf, &err);
+	if (rc == 0)
+		rc = server_check_curve(&conf, &err);
 	if (rc == -1) {
 		fprintf(stderr, "newsclassd: configuration error: %s\n",
 		    err.msg);

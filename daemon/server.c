@@ -14,6 +14,12 @@
  *     everything published (results, errors and heartbeats).
  * Control requests are served between messages on this thread, and reloads
  * too (libsvm loads models with setlocale, which is process-wide).
+ *
+ * With CURVE on (curve.server_key), the ZAP handler (auth.c) is started
+ * before any socket, and every external socket with tcp endpoints is made
+ * a CURVE server (it binds) or client (it connects); ipc and inproc
+ * sockets stay plain.  A reload re-reads the authorised client keys with
+ * the models, and swaps both in only if both loaded.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +31,9 @@
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "classifier.h"
+#include "curve.h"
 #include "endpoint.h"
 #include "live.h"
 #include "log.h"
@@ -64,6 +72,9 @@ struct server {
 	int have_out;
 	char reload_error[ERR_MAX];
 	struct buf reply, env, body;
+	/* CURVE: the ZAP handler (NULL when off) and our keys. */
+	struct auth *auth;
+	struct curve_key key, upstream;
 };
 
 static double
@@ -139,16 +150,75 @@ log_models(const char *what, const struct classifier *c)
 	}
 }
 
-/* Load, check and swap in new models; on failure keep the old ones. */
+static int
+load_clients(const char *dir, struct curve_keyset **out, struct err *err)
+{
+	if (curve_keyset_load(dir, out, err) == -1)
+		return err_prefix(err, "curve.clients_dir");
+	return 0;
+}
+
+/*
+ * Load the key files that conf names into key, upstream and *clients
+ * (NULL when CURVE is off).  Returns 0, or -1 with a reason naming the
+ * configuration key; then nothing is left to free.
+ */
+static int
+load_curve(const struct conf *conf, struct curve_key *key,
+    struct curve_key *upstream, struct curve_keyset **clients,
+    struct err *err)
+{
+	*clients = NULL;
+	memset(upstream, 0, sizeof(*upstream));
+	if (conf->curve_server_key[0] == '\0')
+		return 0;
+	if (!zmq_has("curve"))
+		return err_set(err, "curve.server_key: CURVE is not available "
+		    "(libzmq was built without it)");
+	if (curve_key_load(conf->curve_server_key, key, err) == -1)
+		return err_prefix(err, "curve.server_key");
+	if (conf->curve_upstream_key[0] != '\0' &&
+	    curve_pub_load(conf->curve_upstream_key, upstream, err) == -1) {
+		curve_key_wipe(key);
+		return err_prefix(err, "curve.upstream_server_key");
+	}
+	if (load_clients(conf->curve_clients_dir, clients, err) == -1) {
+		curve_key_wipe(key);
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_check_curve(const struct conf *conf, struct err *err)
+{
+	struct curve_key key, upstream;
+	struct curve_keyset *clients;
+
+	if (load_curve(conf, &key, &upstream, &clients, err) == -1)
+		return -1;
+	curve_key_wipe(&key);
+	curve_keyset_destroy(&clients);
+	return 0;
+}
+
+/*
+ * Load, check and swap in new models (and authorised client keys); on any
+ * failure keep the old ones, all of them.
+ */
 static int
 server_reload(struct server *s, struct err *err)
 {
 	struct classifier *c = NULL;
+	struct curve_keyset *ks = NULL;
 	uint64_t t0 = worker_now_ns();
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(t0 / 1000));
-	if (load_models(s->conf.models, &c, err) == -1) {
+	if (load_models(s->conf.models, &c, err) == -1 ||
+	    (s->auth != NULL &&
+	    load_clients(s->conf.curve_clients_dir, &ks, err) == -1)) {
+		classifier_destroy(&c);
 		s->st.reload_failures++;
 		snprintf(s->reload_error, sizeof(s->reload_error), "%s",
 		    err->msg);
@@ -159,6 +229,11 @@ server_reload(struct server *s, struct err *err)
 	}
 	log_models("reloaded", c);
 	live_publish(s->live, &c, s->conf.envelope);
+	if (ks != NULL) {
+		auth_swap(s->auth, &ks);
+		log_info("reloaded %zu authorised CURVE client keys from '%s'",
+		    auth_nkeys(s->auth), s->conf.curve_clients_dir);
+	}
 	s->st.reloads++;
 	s->reload_error[0] = '\0';
 	log_info("reload done in %.1f ms", since_ms(t0));
@@ -167,6 +242,30 @@ server_reload(struct server *s, struct err *err)
 }
 
 /* ---- sockets ---- */
+
+/*
+ * Bind or connect sock to the endpoints of spec.  With CURVE on, a socket
+ * with tcp endpoints becomes a CURVE server if they bind, a client if they
+ * connect (conf_check made sure they do not mix); then its ipc endpoints
+ * need CURVE too, since the mechanism is the socket's.
+ */
+static int
+attach(struct server *s, void *sock, const char *spec, struct err *err)
+{
+	struct endpoint_tcp t;
+
+	if (s->auth != NULL) {
+		if (endpoint_tcp_scan(spec, 1, &t, err) == -1)
+			return -1;
+		if (t.binds > 0 && curve_server_setup(sock, &s->key,
+		    AUTH_DOMAIN, err) == -1)
+			return -1;
+		if (t.connects > 0 && curve_client_setup(sock, &s->key,
+		    &s->upstream, err) == -1)
+			return -1;
+	}
+	return endpoint_attach(sock, spec, 1, err);
+}
 
 static void *
 open_socket(struct server *s, int type, const char *spec, int hwm_opt,
@@ -183,7 +282,7 @@ open_socket(struct server *s, int type, const char *spec, int hwm_opt,
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
 	if (hwm_opt)
 		zmq_setsockopt(sock, hwm_opt, &hwm, sizeof(hwm));
-	if (spec != NULL && endpoint_attach(sock, spec, 1, err) == -1) {
+	if (spec != NULL && attach(s, sock, spec, err) == -1) {
 		zmq_close(sock);
 		return NULL;
 	}
@@ -210,7 +309,7 @@ open_sockets(struct server *s, struct err *err)
 	if (c->input_type == CONF_SUB)
 		zmq_setsockopt(s->in, ZMQ_SUBSCRIBE, c->subscribe,
 		    strlen(c->subscribe));
-	if (endpoint_attach(s->in, c->input, 1, err) == -1)
+	if (attach(s, s->in, c->input, err) == -1)
 		return err_prefix(err, "input");
 	s->out = open_socket(s, c->output_type == CONF_PUSH ? ZMQ_PUSH :
 	    ZMQ_PUB, c->output, ZMQ_SNDHWM, c->output_hwm, err);
@@ -225,6 +324,31 @@ open_sockets(struct server *s, struct err *err)
 	    SERVER_JOB_HWM, err);
 	if (s->jobs == NULL || s->done == NULL)
 		return err_prefix(err, "workers");
+	return 0;
+}
+
+/* With CURVE on: load the keys and start the ZAP handler. */
+static int
+start_curve(struct server *s, struct err *err)
+{
+	const struct conf *c = &s->conf;
+	struct curve_keyset *ks;
+
+	if (load_curve(c, &s->key, &s->upstream, &ks, err) == -1)
+		return -1;
+	if (ks == NULL)
+		return 0;	/* CURVE is off */
+	if (auth_start(s->zctx, &ks, &s->auth, err) == -1) {
+		curve_keyset_destroy(&ks);
+		return -1;
+	}
+	log_info("CURVE on: server public key %s, %zu authorised client "
+	    "keys in '%s'", s->key.public_z85, auth_nkeys(s->auth),
+	    c->curve_clients_dir);
+	if (auth_nkeys(s->auth) == 0)
+		log_warn("no client keys in '%s': every CURVE client is "
+		    "refused until one is added and the daemon reloaded",
+		    c->curve_clients_dir);
 	return 0;
 }
 
@@ -256,6 +380,8 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 		err_set(err, "cannot create ZeroMQ context");
 		goto fail;
 	}
+	if (start_curve(s, err) == -1)
+		goto fail;
 	if (open_sockets(s, err) == -1)
 		goto fail;
 	n = conf->threads > 0 ? conf->threads :
@@ -297,6 +423,8 @@ server_destroy(struct server **sp)
 	for (i = 0; i < s->nworkers; i++)
 		worker_join(&s->workers[i]);
 	free(s->workers);
+	auth_join(&s->auth);
+	curve_key_wipe(&s->key);
 	zmq_msg_close(&s->pend_hdr);
 	zmq_msg_close(&s->pend_payload);
 	zmq_msg_close(&s->pend_env);
@@ -519,14 +647,26 @@ heartbeat(struct server *s)
 	s->st.heartbeats++;
 }
 
+/* CURVE authentications so far (0 and 0 with CURVE off). */
+static void
+auth_counts_or_zero(const struct server *s, uint64_t *accepted,
+    uint64_t *refused)
+{
+	*accepted = *refused = 0;
+	if (s->auth != NULL)
+		auth_counts(s->auth, accepted, refused);
+}
+
 static void
 reply_stats(struct server *s, struct buf *b)
 {
 	const struct stats *st = &s->st;
 	const struct classifier *c = live_current(s->live)->c;
+	uint64_t accepted, refused;
 	size_t i;
 
-	msg_w_map(b, 14);
+	auth_counts_or_zero(s, &accepted, &refused);
+	msg_w_map(b, 15);
 	msg_w_str(b, "ok");
 	msg_w_bool(b, 1);
 	msg_w_str(b, "received");
@@ -563,6 +703,12 @@ reply_stats(struct server *s, struct buf *b)
 	msg_w_uint(b, st->reloads);
 	msg_w_str(b, "reload_failures");
 	msg_w_uint(b, st->reload_failures);
+	msg_w_str(b, "auth");
+	msg_w_map(b, 2);
+	msg_w_str(b, "accepted");
+	msg_w_uint(b, accepted);
+	msg_w_str(b, "refused");
+	msg_w_uint(b, refused);
 	msg_w_str(b, "models");
 	msg_w_map(b, (uint32_t)classifier_ntasks(c));
 	for (i = 0; i < classifier_ntasks(c); i++) {
@@ -674,11 +820,15 @@ handle_control(struct server *s)
 			reply_error(&s->reply, "reload failed, the current "
 			    "models stay: %s", err.msg);
 		} else {
-			msg_w_map(&s->reply, 2);
+			msg_w_map(&s->reply, s->auth != NULL ? 3 : 2);
 			msg_w_str(&s->reply, "ok");
 			msg_w_bool(&s->reply, 1);
 			msg_w_str(&s->reply, "models");
 			write_versions(&s->reply, live_current(s->live)->c);
+			if (s->auth != NULL) {
+				msg_w_str(&s->reply, "curve_clients");
+				msg_w_uint(&s->reply, auth_nkeys(s->auth));
+			}
 		}
 	} else {
 		reply_error(&s->reply, "unknown command '%s' (ping, stats, "

@@ -8,6 +8,8 @@
  * "t_us", and answers control requests between messages.  Back-pressure is
  * explicit: a message that cannot be handed on is held and the socket it
  * came from is not read until it is, so nothing is dropped on our side.
+ * With CURVE on, the ZAP handler thread (auth.h) decides which clients
+ * these sockets accept.
  */
 #ifndef NC_SERVER_H
 #define NC_SERVER_H
@@ -34,6 +36,14 @@ int server_new(const struct conf *conf, struct server **out,
  */
 int server_run(struct server *s, volatile sig_atomic_t *stop,
     volatile sig_atomic_t *reload);
+
+/*
+ * Read the CURVE key files conf names (curve.server_key,
+ * curve.upstream_server_key, curve.clients_dir), as server_new will, for
+ * "newsclassd -n".  Returns 0 (also when CURVE is off), or -1 with a
+ * reason naming the configuration key.
+ */
+int server_check_curve(const struct conf *conf, struct err *err);
 
 /* Stop the workers, close the sockets (bounded linger) and free. */
 void server_destroy(struct server **sp);

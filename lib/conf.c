@@ -190,6 +190,14 @@ conf_set(struct conf *c, const char *section, const char *key,
 		return set_int(&c->linger_ms, value, 0, 600000, name, err);
 	if (IS("daemon.drain_ms"))
 		return set_int(&c->drain_ms, value, 0, 600000, name, err);
+	if (IS("daemon.allow_insecure"))
+		return set_bool(&c->allow_insecure, value, name, err);
+	if (IS("curve.server_key"))
+		return set_str(c->curve_server_key, value, name, err);
+	if (IS("curve.clients_dir"))
+		return set_str(c->curve_clients_dir, value, name, err);
+	if (IS("curve.upstream_server_key"))
+		return set_str(c->curve_upstream_key, value, name, err);
 	if (IS("limits.max_message_bytes"))
 		return set_size(&c->limits.max_bytes, value, 64, 1L << 30,
 		    name, err);
@@ -314,15 +322,59 @@ conf_load(const char *path, struct conf *c, struct err *err)
 	return err_set(err, "%s:%d: syntax error", path, line);
 }
 
+/*
+ * Who can reach the socket configured by key.  Without CURVE, traffic off
+ * the machine would be plain text that anyone on the path can read and
+ * anyone who can connect can inject into: refused unless allow_insecure,
+ * and always for the control socket (reload and stats to anyone).
+ */
+static int
+check_exposure(const struct conf *c, const char *key, const char *spec,
+    int control, struct err *err)
+{
+	struct endpoint_tcp t;
+	int curve = c->curve_server_key[0] != '\0';
+
+	if (endpoint_tcp_scan(spec, 1, &t, err) == -1)
+		return err_prefix(err, "%s", key);
+	if (!curve && t.exposed[0] != '\0' && control)
+		return err_set(err, "%s: '%s' is not a loopback address and "
+		    "CURVE is off: the control socket needs curve.server_key "
+		    "(daemon.allow_insecure does not cover it)", key,
+		    t.exposed);
+	if (!curve && t.exposed[0] != '\0' && !c->allow_insecure)
+		return err_set(err, "%s: '%s' is not a loopback address and "
+		    "CURVE is off: set curve.server_key, or "
+		    "daemon.allow_insecure = true for plain text", key,
+		    t.exposed);
+	if (curve && t.binds > 0 && t.connects > 0)
+		return err_set(err, "%s: with CURVE on, the tcp endpoints of "
+		    "a socket must all bind or all connect, not both ('%s')",
+		    key, spec);
+	if (curve && t.connects > 0 && c->curve_upstream_key[0] == '\0')
+		return err_set(err, "%s: '%s' connects over tcp: with CURVE on "
+		    "that needs curve.upstream_server_key", key, spec);
+	return 0;
+}
+
 int
 conf_check(const struct conf *c, struct err *err)
 {
-	if (endpoint_check(c->input, err) == -1)
-		return err_prefix(err, "input.endpoint");
-	if (endpoint_check(c->output, err) == -1)
-		return err_prefix(err, "output.endpoint");
-	if (endpoint_check(c->control, err) == -1)
-		return err_prefix(err, "control.endpoint");
+	int curve = c->curve_server_key[0] != '\0';
+
+	if (!curve && c->curve_clients_dir[0] != '\0')
+		return err_set(err, "curve.clients_dir: set, but "
+		    "curve.server_key is empty (CURVE is off)");
+	if (!curve && c->curve_upstream_key[0] != '\0')
+		return err_set(err, "curve.upstream_server_key: set, but "
+		    "curve.server_key is empty (CURVE is off)");
+	if (curve && c->curve_clients_dir[0] == '\0')
+		return err_set(err, "curve.clients_dir: empty, but CURVE is "
+		    "on: name the directory of the authorised client keys");
+	if (check_exposure(c, "input.endpoint", c->input, 0, err) == -1 ||
+	    check_exposure(c, "output.endpoint", c->output, 0, err) == -1 ||
+	    check_exposure(c, "control.endpoint", c->control, 1, err) == -1)
+		return -1;
 	if (c->envelope[0] == '\0')
 		return err_set(err, "output.envelope: empty");
 	if (c->models[0] == '\0')

@@ -20,6 +20,12 @@
  *   daemon.heartbeat seconds between heartbeats, 0 = off
  *   daemon.linger_ms how long to flush output at exit
  *   daemon.drain_ms  how long to keep reading queued input at exit
+ *   daemon.allow_insecure  true | false: allow plain-text tcp endpoints
+ *                    that are not on loopback (never for control)
+ *   curve.server_key the daemon's secret key file; "" = CURVE off
+ *   curve.clients_dir  directory of the authorised clients' *.pub files
+ *   curve.upstream_server_key  public key file of the server that
+ *                    connecting (">tcp://") sockets talk to
  *   limits.max_message_bytes, limits.max_text_bytes, limits.max_depth,
  *   limits.max_items
  */
@@ -53,6 +59,10 @@ struct conf {
 	double heartbeat_s;
 	int linger_ms;
 	int drain_ms;
+	int allow_insecure;
+	char curve_server_key[CONF_STR];
+	char curve_clients_dir[CONF_STR];
+	char curve_upstream_key[CONF_STR];
 	struct msg_limits limits;
 };
 
@@ -75,7 +85,15 @@ int conf_set_assignment(struct conf *c, const char *assignment,
  */
 int conf_load(const char *path, struct conf *c, struct err *err);
 
-/* Check the whole configuration (endpoint syntax, ranges). */
+/*
+ * Check the whole configuration: endpoint syntax, ranges, and exposure:
+ * a tcp endpoint that binds or connects to an address other than loopback
+ * (endpoint_is_loopback) needs CURVE (curve.server_key), or, except for
+ * the control socket, daemon.allow_insecure.  With CURVE on, the tcp
+ * endpoints of a socket must all bind (CURVE server) or all connect (CURVE
+ * client, which needs curve.upstream_server_key), and curve.clients_dir is
+ * required.  Key files are not read here.  The reason names the key.
+ */
 int conf_check(const struct conf *c, struct err *err);
 
 /* Name of a socket type ("pull", ...). */

@@ -1,13 +1,18 @@
 /*
- * endpoint.c - "@bind" / ">connect" endpoint lists on ZeroMQ sockets.
+ * endpoint.c - "@bind" / ">connect" endpoint lists on ZeroMQ sockets, and
+ * which of their tcp addresses stay on the machine (loopback).
+ *
+ * Lists are short (a few endpoints of at most ENDPOINT_MAX bytes) and are
+ * parsed again by each call: they are read at start-up and reload only.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 #include <zmq.h>
 
 #include "endpoint.h"
-
-#define ENDPOINT_MAX 512
 
 /* Split the next comma-separated item of *spec into one[]. */
 static int
@@ -76,6 +81,75 @@ endpoint_attach(void *sock, const char *spec, int default_bind,
 			return err_set(err, "cannot %s '%s': %s",
 			    bind ? "bind" : "connect to", addr,
 			    zmq_strerror(zmq_errno()));
+	}
+	return 0;
+}
+
+int
+endpoint_is_loopback(const char *addr)
+{
+	char host[ENDPOINT_MAX];
+	const char *h, *semi, *colon;
+	unsigned char a[sizeof(struct in6_addr)];
+	size_t n;
+
+	addr += addr[0] == '@' || addr[0] == '>';
+	if (strncmp(addr, "tcp://", 6) != 0)
+		return 0;
+	h = addr + 6;
+	if ((semi = strrchr(h, ';')) != NULL)
+		h = semi + 1;	/* "source;host:port" */
+	colon = strrchr(h, ':');
+	n = colon ? (size_t)(colon - h) : strlen(h);
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	host[strcspn(host, "%")] = '\0';	/* an IPv6 zone */
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		struct in6_addr a6;
+
+		memcpy(&a6, a, sizeof(a6));
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a[12] == 127);
+	}
+	return 0;
+}
+
+int
+endpoint_tcp_scan(const char *spec, int default_bind, struct endpoint_tcp *t,
+    struct err *err)
+{
+	char one[ENDPOINT_MAX];
+
+	memset(t, 0, sizeof(*t));
+	if (endpoint_check(spec, err) == -1)
+		return -1;
+	while (*spec) {
+		const char *addr = one;
+		int bind = default_bind;
+
+		next_item(&spec, one, err);
+		if (one[0] == '@' || one[0] == '>') {
+			bind = one[0] == '@';
+			addr++;
+		}
+		if (strncmp(addr, "tcp://", 6) != 0)
+			continue;
+		if (bind)
+			t->binds++;
+		else
+			t->connects++;
+		if (t->exposed[0] == '\0' && !endpoint_is_loopback(addr))
+			memcpy(t->exposed, one, strlen(one) + 1);
 	}
 	return 0;
 }

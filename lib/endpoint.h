@@ -11,6 +11,8 @@
 
 #include "err.h"
 
+#define ENDPOINT_MAX 512	/* bytes of one endpoint, '@' or '>' included */
+
 /* Check the syntax of spec (transport tcp, ipc or inproc). */
 int endpoint_check(const char *spec, struct err *err);
 
@@ -20,5 +22,33 @@ int endpoint_check(const char *spec, struct err *err);
  */
 int endpoint_attach(void *sock, const char *spec, int default_bind,
     struct err *err);
+
+/*
+ * The tcp endpoints of a list, for the exposure and CURVE checks: how many
+ * are bound and connected to, and the first one whose address is not a
+ * loopback address (as written in the list, "" if none).
+ */
+struct endpoint_tcp {
+	int binds;
+	int connects;
+	char exposed[ENDPOINT_MAX];
+};
+
+/*
+ * Scan the tcp endpoints of spec into *t; default_bind as for
+ * endpoint_attach.  Returns 0, or -1 if endpoint_check refuses spec.
+ */
+int endpoint_tcp_scan(const char *spec, int default_bind,
+    struct endpoint_tcp *t, struct err *err);
+
+/*
+ * 1 if the host of the tcp address addr ("tcp://host:port", "@" or ">"
+ * allowed in front; for "tcp://source;host:port" the host connected to) is
+ * a loopback address: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or
+ * "localhost".  0 for anything else: "*", 0.0.0.0, ::, interface names and
+ * other hosts, since each of them can be reached from, or reaches, another
+ * machine.
+ */
+int endpoint_is_loopback(const char *addr);
 
 #endif

@@ -63,6 +63,10 @@ test_defaults(void **state)
 	assert_true(c.heartbeat_s == 5.0);
 	assert_int_equal(c.linger_ms, 5000);
 	assert_int_equal(c.drain_ms, 200);
+	assert_int_equal(c.allow_insecure, 0);
+	assert_string_equal(c.curve_server_key, "");
+	assert_string_equal(c.curve_clients_dir, "");
+	assert_string_equal(c.curve_upstream_key, "");
 	msg_limits_default(&lim);
 	assert_memory_equal(&c.limits, &lim, sizeof(lim));
 	assert_int_equal(conf_check(&c, &err), 0);
@@ -125,6 +129,14 @@ test_set_strings(void **state)
 	assert_string_equal(c.control, "@inproc://ctl");
 	set_ok(&c, "models", "dir", "/usr/share/newsclassd/models");
 	assert_string_equal(c.models, "/usr/share/newsclassd/models");
+	set_ok(&c, "curve", "server_key", "/etc/newsclassd/server.key");
+	assert_string_equal(c.curve_server_key, "/etc/newsclassd/server.key");
+	set_ok(&c, "curve", "clients_dir", "/etc/newsclassd/clients");
+	assert_string_equal(c.curve_clients_dir, "/etc/newsclassd/clients");
+	set_ok(&c, "curve", "upstream_server_key", "up.pub");
+	assert_string_equal(c.curve_upstream_key, "up.pub");
+	set_ok(&c, "curve", "server_key", "");
+	assert_string_equal(c.curve_server_key, "");
 
 	/* CONF_STR - 1 bytes fit, CONF_STR do not. */
 	memset(big, 'x', sizeof(big));
@@ -138,6 +150,9 @@ test_set_strings(void **state)
 	set_bad("input", "subscribe", big);
 	set_bad("output", "endpoint", big);
 	set_bad("output", "envelope", big);
+	set_bad("curve", "server_key", big);
+	set_bad("curve", "clients_dir", big);
+	set_bad("curve", "upstream_server_key", big);
 	set_bad("control", "endpoint", big);
 }
 
@@ -262,6 +277,11 @@ test_set_bool_and_level(void **state)
 	set_bad("output", "include_text", "y");
 	set_bad("output", "include_text", "");
 	set_bad("output", "include_text", "truee");
+	set_ok(&c, "daemon", "allow_insecure", "yes");
+	assert_int_equal(c.allow_insecure, 1);
+	set_ok(&c, "daemon", "allow_insecure", "false");
+	assert_int_equal(c.allow_insecure, 0);
+	set_bad("daemon", "allow_insecure", "sometimes");
 
 	set_ok(&c, "daemon", "log_level", "error");
 	assert_int_equal(c.log_level, LOG_LEVEL_ERROR);
@@ -537,7 +557,119 @@ test_check(void **state)
 #undef BADC
 	conf_default(&c);
 	snprintf(c.input, sizeof(c.input), "@tcp://*:1,>ipc:///tmp/a");
+	c.allow_insecure = 1;
 	assert_int_equal(conf_check(&c, &err), 0);
+}
+
+/* conf_check on c fails with a message containing want. */
+static void
+check_bad(const struct conf *c, const char *want)
+{
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (conf_check(c, &err) != -1)
+		fail_msg("accepted, expected '%s'", want);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("'%s' lacks '%s'", err.msg, want);
+}
+
+static void
+check_good(const struct conf *c)
+{
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (conf_check(c, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+}
+
+static void
+test_check_exposure(void **state)
+{
+	static const char *const exposed[] = {
+		"@tcp://*:5557", "@tcp://0.0.0.0:5557", "tcp://10.0.0.1:1",
+		">tcp://news.example.com:1", "@tcp://[::]:1", "@tcp://eth0:1",
+		"@ipc:///tmp/a,@tcp://192.168.1.1:1",
+		">tcp://127.0.0.1;10.0.0.1:1",
+	};
+	static const char *const local[] = {
+		"@tcp://127.0.0.1:1", "@tcp://127.9.8.7:1", "@tcp://[::1]:1",
+		">tcp://localhost:1", "@tcp://LOCALHOST:1", "@ipc:///tmp/a",
+		"@inproc://x", ">tcp://[::ffff:127.0.0.1]:1",
+		"@tcp://127.0.0.1:*", ">tcp://10.0.0.1;127.0.0.1:1",
+	};
+	struct conf c;
+	char want[CONF_STR + 64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		conf_default(&c);
+		snprintf(c.input, sizeof(c.input), "%s", local[i]);
+		snprintf(c.control, sizeof(c.control), "%s", local[i]);
+		check_good(&c);
+	}
+	for (i = 0; i < sizeof(exposed) / sizeof(exposed[0]); i++) {
+		const char *one = strrchr(exposed[i], ',');
+
+		one = one ? one + 1 : exposed[i];
+		/* Input and output: refused unless allow_insecure. */
+		conf_default(&c);
+		snprintf(c.output, sizeof(c.output), "%s", exposed[i]);
+		snprintf(want, sizeof(want), "output.endpoint: '%s' is not a "
+		    "loopback address and CURVE is off: set curve.server_key, "
+		    "or daemon.allow_insecure = true", one);
+		check_bad(&c, want);
+		c.allow_insecure = 1;
+		check_good(&c);
+		/* Control: refused even so. */
+		snprintf(c.control, sizeof(c.control), "%s", exposed[i]);
+		snprintf(want, sizeof(want), "control.endpoint: '%s' is not a "
+		    "loopback address and CURVE is off: the control socket "
+		    "needs curve.server_key", one);
+		check_bad(&c, want);
+		/* With CURVE, everything may bind anywhere. */
+		snprintf(c.curve_server_key, sizeof(c.curve_server_key), "k");
+		snprintf(c.curve_clients_dir, sizeof(c.curve_clients_dir), "d");
+		snprintf(c.curve_upstream_key, sizeof(c.curve_upstream_key),
+		    "u");
+		c.allow_insecure = 0;
+		check_good(&c);
+	}
+}
+
+static void
+test_check_curve(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	conf_default(&c);
+	snprintf(c.curve_clients_dir, sizeof(c.curve_clients_dir), "d");
+	check_bad(&c, "curve.clients_dir: set, but curve.server_key is empty");
+	conf_default(&c);
+	snprintf(c.curve_upstream_key, sizeof(c.curve_upstream_key), "u");
+	check_bad(&c, "curve.upstream_server_key: set, but curve.server_key "
+	    "is empty");
+	conf_default(&c);
+	snprintf(c.curve_server_key, sizeof(c.curve_server_key), "k");
+	check_bad(&c, "curve.clients_dir: empty, but CURVE is on");
+	snprintf(c.curve_clients_dir, sizeof(c.curve_clients_dir), "d");
+	check_good(&c);
+	/* Connecting over tcp needs the upstream's key. */
+	snprintf(c.input, sizeof(c.input), ">tcp://10.0.0.1:1");
+	check_bad(&c, "input.endpoint: '>tcp://10.0.0.1:1' connects over tcp: "
+	    "with CURVE on that needs curve.upstream_server_key");
+	snprintf(c.curve_upstream_key, sizeof(c.curve_upstream_key), "u");
+	check_good(&c);
+	/* A socket is a CURVE server or a client, not both. */
+	snprintf(c.output, sizeof(c.output), "@tcp://*:1,>tcp://a:2");
+	check_bad(&c, "output.endpoint: with CURVE on, the tcp endpoints of a "
+	    "socket must all bind or all connect");
+	/* ipc beside tcp is fine (it uses CURVE too). */
+	snprintf(c.output, sizeof(c.output), "@tcp://*:1,@ipc:///tmp/x");
+	check_good(&c);
 }
 
 int
@@ -554,6 +686,8 @@ main(void)
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_exposure),
+		cmocka_unit_test(test_check_curve),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

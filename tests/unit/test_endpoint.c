@@ -1,7 +1,8 @@
 /*
  * test_endpoint.c - unit tests for endpoint specs (lib/endpoint.c): the
- * syntax check, and binding / connecting real ZeroMQ sockets on ipc://
- * endpoints in a temporary directory.
+ * syntax check, binding / connecting real ZeroMQ sockets on ipc://
+ * endpoints in a temporary directory, and which tcp addresses are
+ * loopback.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,12 +208,68 @@ test_attach(void **state)
 	zmq_close(pull);
 }
 
+static void
+test_loopback(void **state)
+{
+	static const char *const yes[] = {
+		"tcp://127.0.0.1:1", "@tcp://127.255.0.9:1", ">tcp://[::1]:1",
+		"tcp://::1:1", "tcp://localhost:1", "tcp://LocalHost:*",
+		"tcp://[::ffff:127.0.0.2]:1", "tcp://[0:0:0:0:0:0:0:1]:1",
+		"tcp://eth0;127.0.0.1:1", "tcp://[::1%lo]:1",
+	};
+	static const char *const no[] = {
+		"tcp://*:1", "tcp://0.0.0.0:1", "tcp://[::]:1", "tcp://::1",
+		"tcp://128.0.0.1:1", "tcp://10.0.0.1:1", "tcp://eth0:1",
+		"tcp://lo:1", "tcp://localhost.example.com:1",
+		"tcp://127.0.0.1;10.0.0.1:1", "tcp://[::ffff:10.0.0.1]:1",
+		"tcp://:1", "tcp://[]:1", "ipc:///tmp/127.0.0.1:1",
+		"tcp://127.0.0.1.example.com:1", "tcp://0x7f000001:1",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!endpoint_is_loopback(yes[i]))
+			fail_msg("'%s' is loopback", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (endpoint_is_loopback(no[i]))
+			fail_msg("'%s' is not loopback", no[i]);
+}
+
+static void
+test_tcp_scan(void **state)
+{
+	struct endpoint_tcp t;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(endpoint_tcp_scan("@tcp://127.0.0.1:1,>tcp://a:2,"
+	    "tcp://*:3,@ipc:///x,>inproc://y", 1, &t, &err), 0);
+	assert_int_equal(t.binds, 2);
+	assert_int_equal(t.connects, 1);
+	assert_string_equal(t.exposed, ">tcp://a:2");
+	/* The default applies to plain endpoints only. */
+	assert_int_equal(endpoint_tcp_scan("tcp://127.0.0.1:1,@tcp://[::1]:2",
+	    0, &t, &err), 0);
+	assert_int_equal(t.binds, 1);
+	assert_int_equal(t.connects, 1);
+	assert_string_equal(t.exposed, "");
+	assert_int_equal(endpoint_tcp_scan("@ipc:///x", 1, &t, &err), 0);
+	assert_int_equal(t.binds + t.connects, 0);
+	err.msg[0] = '\0';
+	assert_int_equal(endpoint_tcp_scan("@tcp://a:1,udp://b", 1, &t, &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "udp://b"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_tcp_scan),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
