@@ -92,6 +92,34 @@ asan:
 ubsan:
 	$(MAKE) BUILD=build/ubsan CFLAGS="$(SAN_COMMON) -fsanitize=undefined,float-divide-by-zero,float-cast-overflow" check
 
+# ThreadSanitizer: the daemon's integration tests (the threaded code; unit
+# tests are single-threaded).  Every report fails the test that caused it;
+# tests/tsan.supp says what it suppresses (libzmq internals) and why.
+# CFLAGS goes into the environment too, for the tests that run make.
+TSAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_CFLAGS)" all
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp second_deadlock_stack=1" \
+	CFLAGS="$(TSAN_CFLAGS)" NC_BUILD=build/tsan NC_SHARED=$(SHARED) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integ
+
+# Valgrind memcheck: the unit tests, then a short subset of the daemon tests
+# with every daemon started under valgrind (NC_DAEMON_WRAPPER in
+# tests/integ/conftest.py).  nouserintercepts: test_pipeline counts its own
+# malloc calls and forwards them to libc's, which valgrind still checks.
+.PHONY: valgrind
+VALGRIND = valgrind -q --leak-check=full --error-exitcode=1 \
+	--error-markers=VALGRIND-ERROR,VALGRIND-ERROR-END
+VALGRIND_INTEG = tests/integ/test_bad_input.py tests/integ/test_control.py \
+	tests/integ/test_hostile.py tests/integ/test_faults.py
+valgrind: $(PROGS) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		NC_TEST_DATA=tests/data NC_SHARED=$(SHARED) $(VALGRIND) \
+		--soname-synonyms=somalloc=nouserintercepts $$t; done
+	NC_DAEMON_WRAPPER="$(VALGRIND)" NC_INTEG_SCALE=0.1 NC_BUILD=$(BUILD) \
+		NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		$(PYTEST_ARGS) $(VALGRIND_INTEG)
+
 # libFuzzer targets need clang.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -fsanitize=fuzzer,address,undefined

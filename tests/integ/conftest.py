@@ -9,12 +9,15 @@ models (it may retrain or corrupt them) and its own daemon(s).
 
 Environment: NC_BUILD (default "build") locates the binaries relative to the
 repository root; NC_INTEG_SCALE scales the big loads (default 1, or 0.3 for
-a sanitizer build, whose directory name contains "san").
+a sanitizer build, whose directory name contains "san");
+NC_DAEMON_WRAPPER, a command line (split like a shell's) that every daemon
+is started under, e.g. "valgrind --leak-check=full" (make valgrind).
 """
 
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import subprocess
@@ -35,8 +38,11 @@ SCALE = float(os.environ.get(
 # Polls give up after this long: generous, since they end as soon as the
 # condition holds.
 WAIT = 20.0
+DAEMON_WRAPPER = shlex.split(os.environ.get("NC_DAEMON_WRAPPER", ""))
+# VALGRIND-ERROR: the --error-markers that make valgrind sets.
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
-                   "LeakSanitizer", "ERROR: ThreadSanitizer")
+                   "LeakSanitizer", "ERROR: ThreadSanitizer",
+                   "WARNING: ThreadSanitizer", "VALGRIND-ERROR")
 SEED = 20240611
 
 TOPICS = {
@@ -196,7 +202,7 @@ class Daemon:
         self.output = f"ipc://{self.workdir}/out"
         self.control_ep = f"ipc://{self.workdir}/ctl"
         self.output_type = output_type
-        self.argv = [str(DAEMON), "-i", "@" + self.input,
+        self.argv = [*DAEMON_WRAPPER, str(DAEMON), "-i", "@" + self.input,
                      "-o", "@" + self.output, "-C", "@" + self.control_ep,
                      "--output-type", output_type, "-m", str(self.models),
                      "--heartbeat", str(heartbeat), "-t", "2", *extra]
