@@ -41,6 +41,10 @@ check_conf(const struct conf *c)
 	CHECK(memchr(c->envelope, '\0', CONF_STR) != NULL);
 	CHECK(memchr(c->control, '\0', CONF_STR) != NULL);
 	CHECK(memchr(c->models, '\0', CONF_STR) != NULL);
+	CHECK(memchr(c->curve_server_key, '\0', CONF_STR) != NULL);
+	CHECK(memchr(c->curve_clients_dir, '\0', CONF_STR) != NULL);
+	CHECK(memchr(c->curve_upstream_key, '\0', CONF_STR) != NULL);
+	CHECK(c->allow_insecure == 0 || c->allow_insecure == 1);
 	CHECK(c->input_type == CONF_PULL || c->input_type == CONF_SUB);
 	CHECK(c->output_type == CONF_PUB || c->output_type == CONF_PUSH);
 	CHECK(c->input_hwm >= 0 && c->output_hwm >= 0);
