@@ -10,6 +10,7 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,12 @@ main(int argc, char **argv)
 
 	log_init("newsclassd", LOG_LEVEL_INFO);
 	model_set_print(libsvm_print);
+	/*
+	 * Large messages get their own mappings, returned when freed: glibc
+	 * would otherwise raise its threshold after the first big message
+	 * and keep that much heap for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	over = calloc((size_t)argc, sizeof(*over));
 	if (over == NULL)
 		log_fatal(1, "out of memory");

@@ -82,6 +82,8 @@ worker_main(void *arg)
 		memset(&o, 0, sizeof(o));
 		o.include_text = w->conf.include_text;
 		o.with_seq = 1;
+		if (body.cap > MSG_KEEP_BYTES)
+			buf_release(&body);
 		buf_reset(&env);
 		buf_reset(&body);
 		done.code = MSG_OK;

@@ -507,6 +507,9 @@ msg_decode(struct msg_decoder *d, const void *data, size_t len,
 	if (w.end < len)
 		return msg_fail(e, MSG_TRAILING_BYTES,
 		    "%zu bytes follow the message", len - w.end);
+	/* Keep the copy buffer only up to MSG_KEEP_BYTES between messages. */
+	if (d->bytes.cap > MSG_KEEP_BYTES && len <= MSG_KEEP_BYTES)
+		buf_release(&d->bytes);
 	buf_reset(&d->bytes);
 	buf_add(&d->bytes, data, len);
 	if (decoder_zone(d, w.zone) == -1)

@@ -73,6 +73,13 @@ struct msg_article {
 
 struct msg_decoder;
 
+/*
+ * Buffers that grew beyond this for a large message are given back once
+ * smaller messages follow, so a rare huge article does not pin its size
+ * in every thread for good.
+ */
+#define MSG_KEEP_BYTES ((size_t)1 << 20)
+
 struct msg_decoder *msg_decoder_new(void);
 void msg_decoder_destroy(struct msg_decoder **dp);
 

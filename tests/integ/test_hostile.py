@@ -23,7 +23,7 @@ MAX_TEXT, MAX_BYTES = 4 << 20, 16 << 20
 MiB = 1 << 20
 # VmRSS may move by this much between two runs of the same table, and
 # stays below the bound (workers x largest message, plus the allocator's).
-RSS_SLACK = 20 * MiB
+RSS_SLACK = 8 * MiB
 RSS_BOUND = 150 * MiB
 
 
@@ -449,11 +449,11 @@ def run_table(push, pull, garbage, odd_want):
 
 
 def test_hostile_table_memory_stays_flat(daemon, models):
-    """The table three times over.  The first run is a warm-up: each worker
-    keeps its buffers at their high-water mark, and once glibc has freed a
-    20 MB mmap()ed block it raises its mmap threshold, so later big blocks
-    come from (and stay in) the heap: VmRSS grows by ~40 MB from the first
-    run to the second and then stays put.  A leak would go on growing."""
+    """The table three times over, 10 and 20 MB messages included: memory
+    does not grow from run to run.  Buffers that grew for a big message are
+    given back once smaller ones follow, and the daemon has glibc map big
+    blocks on their own, so they go back to the system when freed: a rare
+    huge message does not pin its size, and a leak would show."""
     rng = random.Random(SEED)
     garbage = seeded_garbage(rng, max(80, int(400 * SCALE)))
     odd_want = classify(models, ODD[:6] + [dict(ODD[6], id="i")] * 5)
@@ -475,7 +475,7 @@ def test_hostile_table_memory_stays_flat(daemon, models):
     # is not the daemon's: VmRSS means something in a plain build only.
     if not DAEMON_WRAPPER and "san" not in BUILD.name:
         mib = [f"{r / MiB:.1f}" for r in rss]
-        assert abs(rss[2] - rss[1]) < RSS_SLACK, f"VmRSS (MiB) by run: {mib}"
+        assert max(rss) - min(rss) < RSS_SLACK, f"VmRSS (MiB) by run: {mib}"
         assert rss[2] < RSS_BOUND, f"VmRSS (MiB) by run: {mib}"
 
 
