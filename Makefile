@@ -4,9 +4,13 @@
 #   make test         install missing Debian packages, build, run every test
 #   make check        build and run every test (unit, CLI, integration)
 #   make asan|ubsan   the same suite under AddressSanitizer / UBSan
+#   make tsan         the daemon tests under ThreadSanitizer
+#   make valgrind     unit tests and daemon tests under valgrind memcheck
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (clang)
 #   make models       retrain the shipped bundles from ../shared/corpora
 #   make run          the daemon in the foreground with the shipped models
+#   make bench        ours vs libsvm vs fastText, and the daemon end to end
+#   make soak         a bounded soak (SOAK_SECONDS): RSS and latency over time
 #   make install      PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -39,7 +43,7 @@ PROGS   = $(BUILD)/newsclass-train $(BUILD)/newsclass $(BUILD)/newsclassd
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all test deps check unit integ asan ubsan tsan fuzz models run \
+.PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
         bench install clean
 .SUFFIXES:
 
@@ -149,6 +153,11 @@ $(BUILD)/newsclass-loadgen: $(BUILD)/obj/bench/loadgen.o $(BUILD)/libnewsclass.a
 
 bench: all $(BENCH_BIN)
 	$(PYTHON) scripts/bench $(BUILD) $(SHARED)
+
+# A bounded soak at half the measured full speed: RSS and latency over
+# time.  SOAK_SECONDS (default 600), SOAK_INTERVAL (30).
+soak: all $(BENCH_BIN)
+	$(PYTHON) scripts/soak $(BUILD) $(SHARED)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
