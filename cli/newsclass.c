@@ -8,6 +8,8 @@
  *   stats, ping, reload, models
  *             one request on the daemon's control socket, reply as JSON
  *   keygen    a CURVE key pair: PREFIX.key (secret) and PREFIX.pub
+ *   proxy     XSUB -> XPUB forwarder: several daemons' PUB outputs fanned
+ *             in to the subscribers of one address (zmq_proxy_steerable)
  *
  * classify: every input line gives exactly one output line, in order: the
  * tagged article, or an error object {"id", "error", "detail"}.
@@ -31,6 +33,9 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +72,12 @@ usage(FILE *f)
 "       newsclass stats|ping|reload|models [--control ENDPOINT]\n"
 "                      [--timeout SECS]\n"
 "       newsclass keygen --out PREFIX\n"
+"       newsclass proxy --xsub ENDPOINT --xpub ENDPOINT\n"
+"                      [--stats-interval SECS] [--allow-insecure]\n"
 "\n"
-"send, tail and the control commands also take --curve-key FILE (our key\n"
-"pair, made by keygen) with --server-key FILE (the daemon's .pub) to talk\n"
-"to a daemon with CURVE on.\n"
+"send, tail, proxy and the control commands also take --curve-key FILE\n"
+"(our key pair, made by keygen) with --server-key FILE (the daemon's .pub)\n"
+"to talk to a daemon with CURVE on.\n"
 "\n"
 "classify  reads JSON Lines articles {\"id\", \"title\", \"text\", ...} from\n"
 "          the files (or stdin) and writes each one with \"tags\" and\n"
@@ -93,8 +100,19 @@ usage(FILE *f)
 "keygen    writes a new CURVE key pair to PREFIX.key (mode 0600: public\n"
 "          and secret key) and PREFIX.pub (public key), never over an\n"
 "          existing file, and prints the public key (Z85)\n"
+"proxy     forwards every message arriving on --xsub (daemons connect\n"
+"          their PUB output to it, or '>' connects to theirs) to the\n"
+"          subscribers of --xpub, and their subscriptions upstream;\n"
+"          prints the counts forwarded every --stats-interval seconds\n"
+"          (default 0 = only at exit); stops on SIGINT/SIGTERM.  Its\n"
+"          endpoints bind by default.  With CURVE keys a socket is a\n"
+"          CURVE server where it binds (clients need the .pub of\n"
+"          --curve-key; their keys are not checked) and a client of\n"
+"          --server-key where it connects; without them tcp stays on\n"
+"          loopback unless --allow-insecure\n"
 "\n"
-"Endpoints: '>' connects (the default), '@' binds; tcp://, ipc://.\n"
+"Endpoints: '>' connects (the default except for proxy), '@' binds;\n"
+"tcp://, ipc://.\n"
 "Exit codes: 0 ok, 1 runtime failure (a bad line, no reply, \"ok\" false),\n"
 "2 usage error.\n", f);
 }
@@ -1021,6 +1039,345 @@ cmd_control(const char *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* ---- proxy ---- */
+
+/*
+ * The proxy: zmq_proxy_steerable runs on a thread of its own between an
+ * XSUB socket (the daemons' PUB outputs) and an XPUB socket (subscribers),
+ * copying every frame it forwards, in both directions, to a capture PUSH
+ * socket.  The main thread counts what comes out of the capture, prints
+ * the totals, and on SIGINT/SIGTERM sends TERMINATE on the control socket.
+ * A forwarded message is counted once whatever its number of frames; a
+ * single frame starting with 0 or 1 is a subscription change travelling
+ * upstream (a daemon's result always has two frames).
+ */
+#define PROXY_CAPTURE "inproc://newsclass-proxy-capture"
+#define PROXY_CONTROL "inproc://newsclass-proxy-control"
+#define PROXY_ZAP_DOMAIN "newsclass-proxy"
+#define PROXY_TICK_MS 200	/* how soon a signal is acted upon */
+
+static volatile sig_atomic_t proxy_stop;
+
+static void
+proxy_on_signal(int sig)
+{
+	(void)sig;
+	proxy_stop = 1;
+}
+
+struct proxy {
+	void *zctx;
+	void *xsub, *xpub;
+	void *capture, *capture_in;	/* PUSH for the proxy, PULL for us */
+	void *control, *control_out;	/* PAIR for the proxy, PAIR for us */
+	const char *xsub_spec, *xpub_spec;
+	const char *curve_key, *server_key;
+	int allow_insecure;
+	int terminating;		/* we sent TERMINATE */
+	pthread_t thread;
+	atomic_int done;		/* the proxy thread has returned */
+	int proxy_rc, proxy_errno;
+	/* the message being captured */
+	int frames, first;
+	size_t size;
+	unsigned long long msgs, bytes, subs;
+};
+
+static void *
+proxy_thread(void *arg)
+{
+	struct proxy *p = arg;
+
+	p->proxy_rc = zmq_proxy_steerable(p->xsub, p->xpub, p->capture,
+	    p->control);
+	p->proxy_errno = p->proxy_rc == -1 ? zmq_errno() : 0;
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+/* Count the frames waiting on the capture socket, without blocking. */
+static void
+proxy_count(struct proxy *p)
+{
+	zmq_msg_t m;
+
+	zmq_msg_init(&m);
+	while (zmq_msg_recv(&m, p->capture_in, ZMQ_DONTWAIT) != -1) {
+		size_t n = zmq_msg_size(&m);
+
+		if (p->frames++ == 0)
+			p->first = n > 0 ? *(unsigned char *)zmq_msg_data(&m) :
+			    -1;
+		p->size += n;
+		if (zmq_msg_more(&m))
+			continue;
+		if (p->frames == 1 && (p->first == 0 || p->first == 1)) {
+			p->subs++;
+		} else if (p->terminating && p->frames == 1 &&
+		    p->size == 9 && memcmp(zmq_msg_data(&m), "TERMINATE",
+		    9) == 0) {
+			/* The proxy captures its commands too. */
+		} else {
+			p->msgs++;
+			p->bytes += p->size;
+		}
+		p->frames = 0;
+		p->size = 0;
+	}
+	zmq_msg_close(&m);
+}
+
+static void
+proxy_report(const struct proxy *p)
+{
+	log_info("forwarded %llu messages, %llu bytes, %llu subscriptions",
+	    p->msgs, p->bytes, p->subs);
+}
+
+/* A new socket of this type with this linger, or NULL (logged). */
+static void *
+proxy_socket(struct proxy *p, int type, int linger_ms)
+{
+	void *s = zmq_socket(p->zctx, type);
+
+	if (s == NULL)
+		log_error("cannot create socket: %s",
+		    zmq_strerror(zmq_errno()));
+	else
+		zmq_setsockopt(s, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+	return s;
+}
+
+/*
+ * Give sock the CURVE role its tcp endpoints call for (server where it
+ * binds, client where it connects) and attach it to spec.  0, 1 or 2
+ * (logged).
+ */
+static int
+proxy_attach(struct proxy *p, void *sock, const char *opt, const char *spec,
+    const struct curve_key *own, const struct curve_key *server)
+{
+	struct endpoint_tcp t;
+	struct err err;
+	int rc = 0;
+
+	if (endpoint_tcp_scan(spec, 1, &t, &err) == -1) {
+		log_error("%s: %s", opt, err.msg);
+		return 2;
+	}
+	if (own == NULL && t.exposed[0] != '\0' && !p->allow_insecure) {
+		log_error("%s: '%s' is not a loopback address and CURVE is off: "
+		    "give --curve-key and --server-key, or --allow-insecure "
+		    "for plain text", opt, t.exposed);
+		return 2;
+	}
+	if (own != NULL && t.binds > 0 && t.connects > 0) {
+		log_error("%s: with CURVE the tcp endpoints of '%s' must all "
+		    "bind or all connect", opt, spec);
+		return 2;
+	}
+	if (own != NULL && t.binds > 0)
+		rc = curve_server_setup(sock, own, PROXY_ZAP_DOMAIN, &err);
+	else if (own != NULL && t.connects > 0)
+		rc = curve_client_setup(sock, own, server, &err);
+	if (rc == -1) {
+		log_error("%s: %s", opt, err.msg);
+		return 1;
+	}
+	if (endpoint_attach(sock, spec, 1, &err) == -1) {
+		log_error("%s: %s", opt, err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Create, set up and attach every socket: 0, 1 or 2 (logged). */
+static int
+proxy_open(struct proxy *p)
+{
+	struct curve_key own, server, *ownp = NULL;
+	struct err err;
+	int rc = 2;
+
+	memset(&own, 0, sizeof(own));
+	if ((p->curve_key == NULL) != (p->server_key == NULL)) {
+		log_error("--curve-key and --server-key go together");
+		return 2;
+	}
+	if (p->curve_key != NULL) {
+		if (curve_key_load(p->curve_key, &own, &err) == -1 ||
+		    curve_pub_load(p->server_key, &server, &err) == -1) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		ownp = &own;
+	}
+	rc = 1;
+	if ((p->zctx = zmq_ctx_new()) == NULL) {
+		log_error("cannot create ZeroMQ context: %s",
+		    zmq_strerror(zmq_errno()));
+		goto out;
+	}
+	/* Subscribers get what is queued for them at exit, within 1 s. */
+	if ((p->xsub = proxy_socket(p, ZMQ_XSUB, 0)) == NULL ||
+	    (p->xpub = proxy_socket(p, ZMQ_XPUB, 1000)) == NULL ||
+	    (p->capture = proxy_socket(p, ZMQ_PUSH, 0)) == NULL ||
+	    (p->capture_in = proxy_socket(p, ZMQ_PULL, 0)) == NULL ||
+	    (p->control = proxy_socket(p, ZMQ_PAIR, 0)) == NULL ||
+	    (p->control_out = proxy_socket(p, ZMQ_PAIR, 0)) == NULL)
+		goto out;
+	if (zmq_bind(p->capture_in, PROXY_CAPTURE) == -1 ||
+	    zmq_connect(p->capture, PROXY_CAPTURE) == -1 ||
+	    zmq_bind(p->control, PROXY_CONTROL) == -1 ||
+	    zmq_connect(p->control_out, PROXY_CONTROL) == -1) {
+		log_error("cannot set up the capture: %s",
+		    zmq_strerror(zmq_errno()));
+		goto out;
+	}
+	if ((rc = proxy_attach(p, p->xsub, "--xsub", p->xsub_spec, ownp,
+	    &server)) != 0)
+		goto out;
+	rc = proxy_attach(p, p->xpub, "--xpub", p->xpub_spec, ownp, &server);
+out:
+	curve_key_wipe(&own);
+	return rc;
+}
+
+static void
+proxy_close(struct proxy *p)
+{
+	void **socks[] = { &p->xsub, &p->xpub, &p->capture, &p->capture_in,
+	    &p->control, &p->control_out };
+	size_t i;
+
+	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
+		if (*socks[i] != NULL) {
+			zmq_close(*socks[i]);
+			*socks[i] = NULL;
+		}
+	if (p->zctx != NULL)
+		zmq_ctx_term(p->zctx);
+	p->zctx = NULL;
+}
+
+/*
+ * Count until a signal or the end of the proxy thread, printing the totals
+ * every interval_ms (-1: never).  0, or 1 if the proxy failed.
+ */
+static int
+proxy_loop(struct proxy *p, int interval_ms)
+{
+	double next = now_s() + interval_ms / 1000.0;
+	int rc = 0;
+
+	while (!proxy_stop && !atomic_load(&p->done)) {
+		zmq_pollitem_t it = { p->capture_in, 0, ZMQ_POLLIN, 0 };
+
+		if (zmq_poll(&it, 1, PROXY_TICK_MS) == -1 &&
+		    zmq_errno() != EINTR) {
+			log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+			rc = 1;
+			break;
+		}
+		proxy_count(p);
+		if (interval_ms > 0 && now_s() >= next) {
+			proxy_report(p);
+			next += interval_ms / 1000.0;
+		}
+	}
+	p->terminating = 1;
+	if (!atomic_load(&p->done) &&
+	    zmq_send(p->control_out, "TERMINATE", 9, 0) == -1) {
+		log_error("cannot stop the proxy: %s",
+		    zmq_strerror(zmq_errno()));
+		return 1;
+	}
+	/* Keep reading the capture: a full one would block the proxy. */
+	while (!atomic_load(&p->done)) {
+		zmq_pollitem_t it = { p->capture_in, 0, ZMQ_POLLIN, 0 };
+
+		zmq_poll(&it, 1, 20);
+		proxy_count(p);
+	}
+	pthread_join(p->thread, NULL);
+	proxy_count(p);
+	if (p->proxy_rc == -1) {
+		log_error("proxy failed: %s", zmq_strerror(p->proxy_errno));
+		rc = 1;
+	}
+	return rc;
+}
+
+static int
+cmd_proxy(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "xsub", required_argument, NULL, 'x' },
+		{ "xpub", required_argument, NULL, 'X' },
+		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "allow-insecure", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		CLIENT_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sigaction sa;
+	sigset_t block, old;
+	struct proxy p;
+	int ch, rc, interval_ms = -1;
+
+	memset(&p, 0, sizeof(p));
+	atomic_init(&p.done, 0);
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'x': p.xsub_spec = optarg; break;
+		case 'X': p.xpub_spec = optarg; break;
+		case 'K': p.curve_key = optarg; break;
+		case 'S': p.server_key = optarg; break;
+		case 'A': p.allow_insecure = 1; break;
+		case 'i':
+			if (parse_seconds("--stats-interval", optarg,
+			    &interval_ms) == -1)
+				return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		log_error("proxy: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (p.xsub_spec == NULL || p.xpub_spec == NULL) {
+		log_error("proxy: --xsub and --xpub are required");
+		return 2;
+	}
+	if ((rc = proxy_open(&p)) != 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = proxy_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Signals go to this thread, the one that acts on them. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&p.thread, NULL, proxy_thread, &p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_error("cannot start the proxy thread: %s", strerror(rc));
+		rc = 1;
+		goto out;
+	}
+	log_info("forwarding from '%s' to '%s'", p.xsub_spec, p.xpub_spec);
+	rc = proxy_loop(&p, interval_ms);
+	proxy_report(&p);
+out:
+	proxy_close(&p);
+	return rc;
+}
+
 /* ---- keygen ---- */
 
 static int
@@ -1090,6 +1447,8 @@ main(int argc, char **argv)
 		return cmd_tail(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "proxy") == 0)
+		return cmd_proxy(argc - 1, argv + 1);
 	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
 		if (strcmp(argv[1], control_cmds[i]) == 0)
 			return cmd_control(argv[1], argc - 1, argv + 1);
