@@ -159,7 +159,15 @@ bench: all $(BENCH_BIN)
 soak: all $(BENCH_BIN)
 	$(PYTHON) scripts/soak $(BUILD) $(SHARED)
 
-install: all
+MAN_SRC = $(wildcard man/*.scd)
+.PHONY: man
+MAN_OUT = $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+man: $(MAN_OUT)
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/share/newsclassd/models \
 		$(DESTDIR)/etc/newsclassd $(DESTDIR)/lib/systemd/system
@@ -176,6 +184,8 @@ install: all
 		> $(DESTDIR)/lib/systemd/system/newsclassd.service
 	install -d $(DESTDIR)$(PREFIX)/share/doc/newsclassd
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/newsclassd/
+	for s in 1 5 8; do install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $(BUILD)/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:
 	rm -rf build
