@@ -62,6 +62,13 @@ struct opts {
 	int balanced, fixed_balanced, fixed_stem, augment_short;
 };
 
+/* flags with bit set (on) or cleared. */
+static unsigned
+with_flag(unsigned flags, unsigned bit, int on)
+{
+	return on ? flags | bit : flags & ~bit;
+}
+
 static void
 warn_line(const char *msg)
 {
@@ -687,17 +694,14 @@ cmd_train(struct opts *o)
 			if (!o->fixed_ngram)
 				k.fs.ngram_max = (int)a;
 			if (!o->fixed_neg)
-				k.fs.text_flags = b ?
-				    k.fs.text_flags | TEXT_NEGATION :
-				    k.fs.text_flags & ~(unsigned)TEXT_NEGATION;
+				k.fs.text_flags = with_flag(k.fs.text_flags,
+				    TEXT_NEGATION, (int)b);
 			if (!o->fixed_numcmp)
-				k.fs.text_flags = e ?
-				    k.fs.text_flags | TEXT_NUMCMP :
-				    k.fs.text_flags & ~(unsigned)TEXT_NUMCMP;
+				k.fs.text_flags = with_flag(k.fs.text_flags,
+				    TEXT_NUMCMP, (int)e);
 			if (!o->fixed_stem)
-				k.fs.text_flags = st ?
-				    k.fs.text_flags | TEXT_STEM :
-				    k.fs.text_flags & ~(unsigned)TEXT_STEM;
+				k.fs.text_flags = with_flag(k.fs.text_flags,
+				    TEXT_STEM, (int)st);
 			if (!o->fixed_title && titles)
 				k.fs.title_weight = tw[g];
 			if (!o->fixed_mindf)
@@ -1115,16 +1119,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_NEG:
 		case OPT_NONEG:
-			o.fs.text_flags = ch == OPT_NEG ?
-			    o.fs.text_flags | TEXT_NEGATION :
-			    o.fs.text_flags & ~(unsigned)TEXT_NEGATION;
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_NEGATION, ch == OPT_NEG);
 			o.fixed_neg = 1;
 			break;
 		case OPT_NUMCMP:
 		case OPT_NONUMCMP:
-			o.fs.text_flags = ch == OPT_NUMCMP ?
-			    o.fs.text_flags | TEXT_NUMCMP :
-			    o.fs.text_flags & ~(unsigned)TEXT_NUMCMP;
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_NUMCMP, ch == OPT_NUMCMP);
 			o.fixed_numcmp = 1;
 			break;
 		case OPT_AUG:
@@ -1132,9 +1134,8 @@ main(int argc, char **argv)
 			break;
 		case OPT_STEM:
 		case OPT_NOSTEM:
-			o.fs.text_flags = ch == OPT_STEM ?
-			    o.fs.text_flags | TEXT_STEM :
-			    o.fs.text_flags & ~(unsigned)TEXT_STEM;
+			o.fs.text_flags = with_flag(o.fs.text_flags, TEXT_STEM,
+			    ch == OPT_STEM);
 			o.fixed_stem = 1;
 			break;
 		case OPT_BAL:
