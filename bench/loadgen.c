@@ -294,13 +294,24 @@ wait_for(atomic_uint_fast64_t *a, atomic_uint_fast64_t *b, uint64_t want,
 	}
 }
 
+/* "@ep" binds, "ep" or ">ep" connects. */
+static int
+attach(void *sock, const char *ep)
+{
+	if (*ep == '@')
+		return zmq_bind(sock, ep + 1);
+	return zmq_connect(sock, ep + (*ep == '>'));
+}
+
 static void
 usage(FILE *f)
 {
 	fputs("usage: newsclass-loadgen -i INPUT -o OUTPUT -d FILE.jsonl "
 	    "[-n N] [-r RATE] [-w WARMUP] [-T IDLE_S]\n"
-	    "  -i  the daemon's input endpoint, connected (tcp://, ipc://)\n"
-	    "  -o  the daemon's PUSH output endpoint, connected\n"
+	    "  -i  the daemon's input endpoint (tcp://, ipc://): connected, "
+	    "or bound\n      with a leading \"@\" for daemons that connect "
+	    "to it\n"
+	    "  -o  the daemons' PUSH output endpoint, the same way\n"
 	    "  -n  measured messages (default 10000)\n"
 	    "  -r  messages per second; 0 = as fast as the daemon takes "
 	    "them (default)\n"
@@ -377,12 +388,15 @@ main(int argc, char **argv)
 	    zmq_setsockopt(push, ZMQ_SNDHWM, &hwm, sizeof(hwm)) == -1 ||
 	    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof(linger)) == -1 ||
 	    zmq_setsockopt(r.pull, ZMQ_LINGER, &linger, sizeof(linger)) == -1 ||
-	    zmq_connect(r.pull, out_ep) == -1 ||
-	    zmq_connect(push, in_ep) == -1) {
-		fprintf(stderr, "newsclass-loadgen: cannot connect: %s\n",
+	    attach(r.pull, out_ep) == -1 || attach(push, in_ep) == -1) {
+		fprintf(stderr, "newsclass-loadgen: cannot attach: %s\n",
 		    zmq_strerror(errno));
 		return 1;
 	}
+	/* Daemons connecting to us retry every 100 ms: let all of them in
+	 * before PUSH starts to share out the warm-up. */
+	if (*in_ep == '@')
+		sleep_until_ns(now_ns() + 500000000u);
 	if (pthread_create(&th, NULL, receiver, &r) != 0) {
 		fprintf(stderr, "newsclass-loadgen: cannot start thread\n");
 		return 1;

@@ -73,3 +73,18 @@ def test_unit_verifies(staged, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Type=notify" in unit and "ExecReload=" in unit
     assert "DynamicUser=yes" in unit and "Restart=on-failure" in unit
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze not installed")
+def test_unit_exposure_is_ok(staged):
+    """systemd-analyze security rates the installed unit 2.0 or lower."""
+    unit = staged / "lib/systemd/system/newsclassd.service"
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                        "--no-pager", str(unit)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    last = [ln for ln in r.stdout.splitlines() if "Overall exposure" in ln]
+    assert last, r.stdout
+    score = float(last[-1].split(":")[1].split()[0])
+    assert score <= 2.0, last[-1]
