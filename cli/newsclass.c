@@ -46,6 +46,7 @@
 
 #include "buf.h"
 #include "classifier.h"
+#include "auth.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "log.h"
@@ -74,6 +75,7 @@ usage(FILE *f)
 "       newsclass keygen --out PREFIX\n"
 "       newsclass proxy --xsub ENDPOINT --xpub ENDPOINT\n"
 "                      [--stats-interval SECS] [--allow-insecure]\n"
+"                      [--clients-dir DIR]\n"
 "\n"
 "send, tail, proxy and the control commands also take --curve-key FILE\n"
 "(our key pair, made by keygen) with --server-key FILE (the daemon's .pub)\n"
@@ -107,9 +109,10 @@ usage(FILE *f)
 "          (default 0 = only at exit); stops on SIGINT/SIGTERM.  Its\n"
 "          endpoints bind by default.  With CURVE keys a socket is a\n"
 "          CURVE server where it binds (clients need the .pub of\n"
-"          --curve-key; their keys are not checked) and a client of\n"
-"          --server-key where it connects; without them tcp stays on\n"
-"          loopback unless --allow-insecure\n"
+"          --curve-key; it admits the keys in --clients-dir, read\n"
+"          again on SIGHUP) and a client of --server-key where it\n"
+"          connects; without them tcp stays on loopback unless\n"
+"          --allow-insecure\n"
 "\n"
 "Endpoints: '>' connects (the default except for proxy), '@' binds;\n"
 "tcp://, ipc://.\n"
@@ -1053,16 +1056,17 @@ cmd_control(const char *cmd, int argc, char **argv)
  */
 #define PROXY_CAPTURE "inproc://newsclass-proxy-capture"
 #define PROXY_CONTROL "inproc://newsclass-proxy-control"
-#define PROXY_ZAP_DOMAIN "newsclass-proxy"
 #define PROXY_TICK_MS 200	/* how soon a signal is acted upon */
 
-static volatile sig_atomic_t proxy_stop;
+static volatile sig_atomic_t proxy_stop, proxy_reload;
 
 static void
 proxy_on_signal(int sig)
 {
-	(void)sig;
-	proxy_stop = 1;
+	if (sig == SIGHUP)
+		proxy_reload = 1;
+	else
+		proxy_stop = 1;
 }
 
 struct proxy {
@@ -1072,6 +1076,8 @@ struct proxy {
 	void *control, *control_out;	/* PAIR for the proxy, PAIR for us */
 	const char *xsub_spec, *xpub_spec;
 	const char *curve_key, *server_key;
+	const char *clients_dir;	/* authorised client keys, or NULL */
+	struct auth *auth;		/* their ZAP handler */
 	int allow_insecure;
 	int terminating;		/* we sent TERMINATE */
 	pthread_t thread;
@@ -1176,8 +1182,13 @@ proxy_attach(struct proxy *p, void *sock, const char *opt, const char *spec,
 		    "bind or all connect", opt, spec);
 		return 2;
 	}
+	if (own != NULL && t.binds > 0 && p->auth == NULL) {
+		log_error("%s: a CURVE server needs --clients-dir, the "
+		    "authorised clients' public keys", opt);
+		return 2;
+	}
 	if (own != NULL && t.binds > 0)
-		rc = curve_server_setup(sock, own, PROXY_ZAP_DOMAIN, &err);
+		rc = curve_server_setup(sock, own, AUTH_DOMAIN, &err);
 	else if (own != NULL && t.connects > 0)
 		rc = curve_client_setup(sock, own, server, &err);
 	if (rc == -1) {
@@ -1204,6 +1215,10 @@ proxy_open(struct proxy *p)
 		log_error("--curve-key and --server-key go together");
 		return 2;
 	}
+	if (p->clients_dir != NULL && p->curve_key == NULL) {
+		log_error("--clients-dir needs --curve-key and --server-key");
+		return 2;
+	}
 	if (p->curve_key != NULL) {
 		if (curve_key_load(p->curve_key, &own, &err) == -1 ||
 		    curve_pub_load(p->server_key, &server, &err) == -1) {
@@ -1217,6 +1232,19 @@ proxy_open(struct proxy *p)
 		log_error("cannot create ZeroMQ context: %s",
 		    zmq_strerror(zmq_errno()));
 		goto out;
+	}
+	/* The ZAP handler first: without one libzmq lets every client in. */
+	if (p->clients_dir != NULL) {
+		struct curve_keyset *ks = NULL;
+
+		if (curve_keyset_load(p->clients_dir, &ks, &err) == -1 ||
+		    auth_start(p->zctx, &ks, &p->auth, &err) == -1) {
+			curve_keyset_destroy(&ks);
+			log_error("%s", err.msg);
+			goto out;
+		}
+		log_info("%zu authorised client keys in '%s'",
+		    auth_nkeys(p->auth), p->clients_dir);
 	}
 	/* Subscribers get what is queued for them at exit, within 1 s. */
 	if ((p->xsub = proxy_socket(p, ZMQ_XSUB, 0)) == NULL ||
@@ -1255,9 +1283,30 @@ proxy_close(struct proxy *p)
 			zmq_close(*socks[i]);
 			*socks[i] = NULL;
 		}
-	if (p->zctx != NULL)
+	if (p->zctx != NULL) {
+		zmq_ctx_shutdown(p->zctx);	/* ends the ZAP handler */
+		auth_join(&p->auth);
 		zmq_ctx_term(p->zctx);
+	}
 	p->zctx = NULL;
+}
+
+/* SIGHUP: read the authorised client keys again; keep the old on error. */
+static void
+proxy_reload_keys(struct proxy *p)
+{
+	struct curve_keyset *ks = NULL;
+	struct err err;
+
+	if (p->auth == NULL)
+		return;
+	if (curve_keyset_load(p->clients_dir, &ks, &err) == -1) {
+		log_error("reload: %s; the old keys stay", err.msg);
+		return;
+	}
+	auth_swap(p->auth, &ks);
+	log_info("reload: %zu authorised client keys in '%s'",
+	    auth_nkeys(p->auth), p->clients_dir);
 }
 
 /*
@@ -1280,6 +1329,10 @@ proxy_loop(struct proxy *p, int interval_ms)
 			break;
 		}
 		proxy_count(p);
+		if (proxy_reload) {
+			proxy_reload = 0;
+			proxy_reload_keys(p);
+		}
 		if (interval_ms > 0 && now_s() >= next) {
 			proxy_report(p);
 			next += interval_ms / 1000.0;
@@ -1316,6 +1369,7 @@ cmd_proxy(int argc, char **argv)
 		{ "xpub", required_argument, NULL, 'X' },
 		{ "stats-interval", required_argument, NULL, 'i' },
 		{ "allow-insecure", no_argument, NULL, 'A' },
+		{ "clients-dir", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		CLIENT_OPTIONS,
 		{ NULL, 0, NULL, 0 }
@@ -1334,6 +1388,7 @@ cmd_proxy(int argc, char **argv)
 		case 'K': p.curve_key = optarg; break;
 		case 'S': p.server_key = optarg; break;
 		case 'A': p.allow_insecure = 1; break;
+		case 'C': p.clients_dir = optarg; break;
 		case 'i':
 			if (parse_seconds("--stats-interval", optarg,
 			    &interval_ms) == -1)
@@ -1358,10 +1413,12 @@ cmd_proxy(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	/* Signals go to this thread, the one that acts on them. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	rc = pthread_create(&p.thread, NULL, proxy_thread, &p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -16,6 +16,7 @@ import signal
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -520,3 +521,63 @@ def test_keygen(tmp_path):
     run_cli("keygen", "--out", tmp_path / "x", "extra", check=2)
     r = run_cli("keygen", "--out", tmp_path / "no" / "such" / "k", check=1)
     assert "cannot create" in r.stderr
+
+
+def test_proxy_admits_only_authorised_clients(keys, contexts, tmp_path):
+    """newsclass proxy as a CURVE server on both sides: a publisher and a
+    subscriber with keys in --clients-dir get through, mallory's
+    subscriber gets nothing until her key is added and SIGHUP re-reads
+    the directory; without --clients-dir a CURVE server is refused."""
+    xsub, xpub = (f"tcp://127.0.0.1:{p}" for p in free_ports(2))
+    base = [str(CLI), "proxy", "--xsub", "@" + xsub, "--xpub", "@" + xpub,
+            "--curve-key", str(keys.server_key),
+            "--server-key", str(keys.server_pubfile)]
+    r = subprocess.run(base, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "a CURVE server needs --clients-dir" in r.stderr
+
+    err = open(tmp_path / "proxy.err", "wb")
+    proxy = subprocess.Popen(base + ["--clients-dir", str(keys.clients)],
+                             stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        good = contexts(keys.py_public, keys.py_secret, keys.server_pub)
+        bad = contexts(keys.mallory_public, keys.mallory_secret,
+                       keys.server_pub)
+        pub = good.socket(zmq.PUB)
+        pub.connect(xsub)
+        subs = {}
+        for name, ctx in (("good", good), ("mallory", bad)):
+            s = ctx.socket(zmq.SUB)
+            s.setsockopt(zmq.SUBSCRIBE, b"")
+            s.connect(xpub)
+            subs[name] = s
+
+        def heard(sock, timeout):
+            """Publish until sock hears something or timeout seconds."""
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                pub.send_multipart([b"news.tech", b"payload"])
+                if sock.poll(100):
+                    return sock.recv_multipart()
+            return None
+
+        assert heard(subs["good"], 20) == [b"news.tech", b"payload"]
+        assert heard(subs["mallory"], NOTHING) is None
+
+        write_pub(keys.clients / "mallory.pub", keys.mallory_public)
+        proxy.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload: 3 authorised client keys" in
+                 (tmp_path / "proxy.err").read_text(), what="SIGHUP reload")
+        # A refused client does not retry: she connects again.
+        again = bad.socket(zmq.SUB)
+        again.setsockopt(zmq.SUBSCRIBE, b"")
+        again.connect(xpub)
+        assert heard(again, 20) == [b"news.tech", b"payload"]
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        rc = proxy.wait(30)
+        err.close()
+    text = (tmp_path / "proxy.err").read_text()
+    assert rc == 0, text
+    assert "refused CURVE client" in text
+    assert "reload: 3 authorised client keys" in text

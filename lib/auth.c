@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zmq.h>
 
 #include "auth.h"
 #include "log.h"
-#include "worker.h"
 #include "xalloc.h"
 
 #define AUTH_ENDPOINT "inproc://zeromq.zap.01"
@@ -55,6 +55,15 @@ frame_str(zmq_msg_t *f, int i, char *s, size_t n)
 	memcpy(s, zmq_msg_data(&f[i]), len);
 	s[len] = '\0';
 	return s;
+}
+
+static uint64_t
+monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int
@@ -128,11 +137,11 @@ decide(struct auth *a, zmq_msg_t *f, int n, char *user, size_t usz,
 		return 1;
 	}
 	*text = "unknown key";
-	now = worker_now_ns();
+	now = monotonic_ns();
 	if (memcmp(key, a->last_key, CURVE_KEY_BYTES) != 0 ||
 	    now - a->last_log_ns >= AUTH_LOG_EVERY_NS) {
 		log_warn("refused CURVE client from %s: key %s is not in "
-		    "curve.clients_dir", addr, z85);
+		    "the authorised clients' keys", addr, z85);
 		memcpy(a->last_key, key, CURVE_KEY_BYTES);
 		a->last_log_ns = now;
 	}
