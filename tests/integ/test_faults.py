@@ -4,9 +4,12 @@ while the daemon runs.  What is lost, and what an upstream must do about
 it, is measured here and said in each docstring."""
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import zmq
@@ -194,12 +197,44 @@ def test_models_directory_renamed_away(daemon, models):
                                  "models: ") == 3
 
 
-@pytest.mark.skipif(os.geteuid() == 0,
-                    reason="root reads a directory whatever its mode")
-def test_models_directory_unreadable(daemon, models):
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def unprivileged(zctx, models):
+    """(daemon, models): permissions bind only a process that is not root,
+    so as root the daemon runs as nobody, on a world-readable copy of the
+    models in a directory of its own."""
+    if os.geteuid() != 0:
+        d = Daemon(zctx, models.parent / "unpriv", models)
+        yield d.start(), models
+        d.check_clean_exit()
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root and setpriv (util-linux) is missing")
+    top = Path(tempfile.mkdtemp(prefix="newsclassd-unpriv-"))
+    try:
+        top.chmod(0o755)
+        mine = top / "models"
+        shutil.copytree(models, mine)
+        for p in [mine, *mine.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        d = Daemon(zctx, top / "d", mine)
+        d.workdir.chmod(0o777)
+        d.argv = NOBODY + d.argv
+        d.start()
+        assert os.stat(f"/proc/{d.proc.pid}").st_uid == 65534
+        yield d, mine
+        d.check_clean_exit()
+    finally:
+        shutil.rmtree(top)
+
+
+def test_models_directory_unreadable(unprivileged):
     """chmod 000 on the directory, then on one model file: the loaded
     models keep serving, reloads fail with the reason, and once the modes
     are back a reload succeeds."""
+    daemon, models = unprivileged
     push, pull = daemon.push_socket(), daemon.pull_socket()
     versions = versions_of(models)
     for target in (models, models / "topic" / "svm.model"):
