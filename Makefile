@@ -28,7 +28,7 @@ WARN_GCC = -Wno-format-truncation
 IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GCC)) \
-             $(CFLAGS) -Ilib
+             $(CPPFLAGS) $(CFLAGS) -Ilib
 LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
