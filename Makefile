@@ -13,6 +13,7 @@
 #   make soak         a bounded soak (SOAK_SECONDS): RSS and latency over time
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make deb          the Debian packages (debian/) in build/deb, and lintian
+#   make deb-test     install them, run the installed daemon, purge them (root)
 
 CC      ?= cc
 BUILD   ?= build
@@ -45,7 +46,7 @@ DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
-        bench install deb clean
+        bench install deb deb-test clean
 .SUFFIXES:
 
 all: $(PROGS)
@@ -190,7 +191,8 @@ install: all man
 
 # The Debian packages, built from a copy of the tree under $(BUILD)/deb
 # (dpkg-buildpackage writes beside the source directory, and the package
-# build has its own build/), then checked by lintian.
+# build has its own build/), then checked by lintian.  deb-test installs them,
+# classifies through the installed daemon and purges them: root only.
 DEB_JOBS ?= 2
 deb:
 	@scripts/install-deps deb
@@ -203,6 +205,10 @@ deb:
 		dpkg-buildpackage -us -uc -b -J$(DEB_JOBS)
 	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
 	lintian --display-info --fail-on error,warning,info $(BUILD)/deb/*.deb
+
+deb-test:
+	NC_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs -p no:cacheprovider \
+		$(PYTEST_ARGS) tests/deb
 
 clean:
 	rm -rf build
