@@ -12,6 +12,8 @@
 #   make bench        ours vs libsvm vs fastText, and the daemon end to end
 #   make soak         a bounded soak (SOAK_SECONDS): RSS and latency over time
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make deb          the Debian packages (debian/) in build/deb, and lintian
+#   make deb-test     install them, run the installed daemon, purge them (root)
 
 CC      ?= cc
 BUILD   ?= build
@@ -28,7 +30,7 @@ WARN_GCC = -Wno-format-truncation
 IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GCC)) \
-             $(CFLAGS) -Ilib
+             $(CPPFLAGS) $(CFLAGS) -Ilib
 LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
@@ -44,7 +46,7 @@ DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
-        bench install clean
+        bench install deb deb-test clean
 .SUFFIXES:
 
 all: $(PROGS)
@@ -186,6 +188,27 @@ install: all man
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/newsclassd/
 	for s in 1 5 8; do install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 644 $(BUILD)/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+# The Debian packages, built from a copy of the tree under $(BUILD)/deb
+# (dpkg-buildpackage writes beside the source directory, and the package
+# build has its own build/), then checked by lintian.  deb-test installs them,
+# classifies through the installed daemon and purges them: root only.
+DEB_JOBS ?= 2
+deb:
+	@scripts/install-deps deb
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src/newsclassd
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null --ignore-failed-read -T - -cf - | \
+		tar -xf - -C $(BUILD)/deb/src/newsclassd
+	cd $(BUILD)/deb/src/newsclassd && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b -J$(DEB_JOBS)
+	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
+	lintian --display-info --fail-on error,warning,info $(BUILD)/deb/*.deb
+
+deb-test:
+	NC_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs -p no:cacheprovider \
+		$(PYTEST_ARGS) tests/deb
 
 clean:
 	rm -rf build
