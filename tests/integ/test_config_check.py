@@ -75,7 +75,7 @@ def line_of(text, marker):
     (("heartbeat = 0.5", "heartbeat = -1"), "-1",
      "daemon.heartbeat: expected seconds in 0..86400, not '-1'"),
     (("type = push", "type = req"), "req",
-     "output.type: expected pub or push, not 'req'"),
+     "output.type: expected pub, push or ack, not 'req'"),
     (("include_text = false", "include_text = maybe"), "maybe",
      "output.include_text: expected true or false, not 'maybe'"),
     (("endpoint = @ipc://{d}/in", "endpoint = udp://{d}/in"), "udp",
