@@ -16,7 +16,7 @@ import time
 import zmq
 
 from .conftest import (CLI, SANITIZER_MARKS, WAIT, make_articles, pack,
-                       scaled, unpack, wait_for)
+                       run_cli, scaled, unpack, wait_for)
 
 TIMEOUT_MS = 1000
 ACK_ARGS = ["--set", f"output.ack_timeout_ms={TIMEOUT_MS}"]
@@ -362,3 +362,33 @@ def test_sigterm_with_no_consumer_is_bounded(daemon_factory):
     assert d.stop() == 1
     assert "stopping with 50 results that no consumer took and 0 " \
         "unacknowledged within 300 ms" in d.stderr()
+
+
+def test_tail_ack_count_takes_no_more_than_it_prints(daemon_factory):
+    """tail --type ack --count N never holds more than it still wants, so
+    it leaves with nothing unacknowledged; the next one goes on from
+    there."""
+    d = daemon_factory(output_type="ack", extra=ACK_ARGS)
+    arts = make_articles(300, seed=38, prefix="n")
+    send_all(d, arts).join()
+    wait_for(lambda: d.stats()["ack"]["queued"] == 300,
+             what="300 results queued")
+    out = []
+    for count in (10, 290):
+        r = run_cli("tail", "--type", "ack", "--output", d.output,
+                    "--count", count, "--credit", "50", "--timeout", "10",
+                    check=0)
+        out += [json.loads(line) for line in r.stdout.splitlines()]
+        assert len(out) == 10 or count == 290
+        a = settled(d)
+        assert a["delivered"] == len(out) and a["redelivered"] == 0, a
+    assert sorted(m["id"] for m in out) == sorted(a["id"] for a in arts)
+    assert [m["seq"] for m in out] == list(range(300))
+
+
+def test_tail_ack_usage():
+    r = run_cli("tail", "--credit", "5", check=2)
+    assert "--credit needs --type ack" in r.stderr
+    r = run_cli("tail", "--type", "dealer", check=2)
+    assert "--type: expected sub, pull or ack, not 'dealer'" in r.stderr
+    run_cli("tail", "--type", "ack", "--credit", "0", check=2)
