@@ -697,16 +697,63 @@ ack_receive(struct server *s)
 	zmq_msg_close(&m);
 }
 
-/* Consumers silent for output.ack_timeout_ms are dead. */
+/*
+ * One pass over the ack output: read the consumers' messages (if readable),
+ * declare the silent ones dead, deliver, and retry the result held back
+ * for lack of room.
+ */
 static void
-ack_expire(struct server *s)
+ack_serve(struct server *s, int readable)
 {
-	size_t dead = ackout_expire(s->ack, worker_now_ns());
+	size_t dead;
 
+	if (readable)
+		ack_receive(s);
+	dead = ackout_expire(s->ack, worker_now_ns());
 	if (dead > 0)
 		log_warn("%zu output consumers silent for %d ms: their "
 		    "unacknowledged results are delivered again", dead,
 		    s->conf.ack_timeout_ms);
+	ack_deliver(s);
+	if (s->have_out)
+		flush_out(s);
+}
+
+/* The poll timeout: short enough to see consumers go silent in time. */
+static long
+ack_timeout(const struct server *s, long timeout)
+{
+	struct ackout_counts c;
+
+	ackout_counts(s->ack, &c);
+	if (c.consumers > 0 && timeout > SERVER_ACK_TICK_MS)
+		return SERVER_ACK_TICK_MS;
+	return timeout;
+}
+
+/*
+ * The linger is over, nothing is in flight, and the ack output still
+ * holds results.  What no consumer took is unpublished, as with a PUSH
+ * output nobody reads: -1.  What a consumer took and did not acknowledge
+ * may well be safe with it, and upstream resends what it did not see
+ * come out anyway: logged, 0.
+ */
+static int
+ack_give_up(const struct server *s)
+{
+	struct ackout_counts c;
+
+	ackout_counts(s->ack, &c);
+	if (c.queued > 0) {
+		log_error("stopping with %llu results that no consumer took "
+		    "and %llu unacknowledged within %d ms",
+		    (unsigned long long)c.queued,
+		    (unsigned long long)c.unacked, s->conf.linger_ms);
+		return -1;
+	}
+	log_warn("stopping with %llu results delivered but not acknowledged "
+	    "within %d ms", (unsigned long long)c.unacked, s->conf.linger_ms);
+	return 0;
 }
 
 /* Results the ack output holds, queued or unacknowledged (0 without). */
@@ -1028,7 +1075,6 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 	uint64_t last_output = 0, last_done = 0;
 	uint64_t linger_ns = (uint64_t)s->conf.linger_ms * 1000000u;
 	int draining = 0, reading = 1, i;
-	struct ackout_counts ac;
 	struct err err;
 
 	for (;;) {
@@ -1076,29 +1122,8 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			    s->conf.linger_ms);
 			return -1;
 		}
-		if (!reading && now > flush_deadline) {
-			/*
-			 * ack: what no consumer took is unpublished, as
-			 * above; what one took and did not acknowledge may
-			 * well be safe with it, and upstream resends what it
-			 * did not see come out anyway.
-			 */
-			ackout_counts(s->ack, &ac);
-			if (ac.queued > 0) {
-				log_error("stopping with %llu results that no "
-				    "consumer took and %llu unacknowledged "
-				    "within %d ms",
-				    (unsigned long long)ac.queued,
-				    (unsigned long long)ac.unacked,
-				    s->conf.linger_ms);
-				return -1;
-			}
-			log_warn("stopping with %llu results delivered but "
-			    "not acknowledged within %d ms",
-			    (unsigned long long)ac.unacked,
-			    s->conf.linger_ms);
-			return 0;
-		}
+		if (!reading && now > flush_deadline)
+			return ack_give_up(s);
 		if (*reload) {
 			*reload = 0;
 			server_reload(s, &err);
@@ -1135,8 +1160,8 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			    1000000u) + 1;
 		if (draining || timeout > 1000)
 			timeout = draining ? 20 : 1000;
-		if (s->ack != NULL && timeout > SERVER_ACK_TICK_MS)
-			timeout = SERVER_ACK_TICK_MS;
+		if (s->ack != NULL)
+			timeout = ack_timeout(s, timeout);
 		if (zmq_poll(it, n, timeout) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -1145,14 +1170,8 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		}
 		if (it[ictl].revents & ZMQ_POLLIN)
 			handle_control(s);
-		if (iack >= 0) {
-			if (it[iack].revents & ZMQ_POLLIN)
-				ack_receive(s);
-			ack_expire(s);
-			ack_deliver(s);
-			if (s->have_out)
-				flush_out(s);
-		}
+		if (iack >= 0)
+			ack_serve(s, it[iack].revents & ZMQ_POLLIN);
 		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
 			flush_job(s);
 		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))
