@@ -4,7 +4,9 @@
  *   classify  score JSON Lines offline with every bundle under a models
  *             directory, through the daemon's own decode/score/encode path
  *   send      JSON Lines -> msgpack -> PUSH to the daemon's input
- *   tail      SUB (or PULL) the daemon's output and print it as JSON Lines
+ *   tail      SUB (or PULL) the daemon's output and print it as JSON Lines;
+ *             with --type ack, a DEALER on an acknowledged output that
+ *             acknowledges what it has printed and flushed
  *   stats, ping, reload, models
  *             one request on the daemon's control socket, reply as JSON
  *   keygen    a CURVE key pair: PREFIX.key (secret) and PREFIX.pub
@@ -67,9 +69,9 @@ usage(FILE *f)
 "usage: newsclass classify [--models DIR] [--no-text] [FILE.jsonl...]\n"
 "       newsclass send [--input ENDPOINT] [--timeout SECS] [--linger-ms MS]\n"
 "                      [-v] [FILE.jsonl...]\n"
-"       newsclass tail [--output ENDPOINT] [--type sub|pull]\n"
+"       newsclass tail [--output ENDPOINT] [--type sub|pull|ack]\n"
 "                      [--subscribe PREFIX]... [--count N] [--timeout SECS]\n"
-"                      [--envelope] [--heartbeats]\n"
+"                      [--credit N] [--envelope] [--heartbeats]\n"
 "       newsclass stats|ping|reload|models [--control ENDPOINT]\n"
 "                      [--timeout SECS]\n"
 "       newsclass keygen --out PREFIX\n"
@@ -94,7 +96,11 @@ usage(FILE *f)
 "          " DEFAULT_OUTPUT ", sub, every prefix) as one JSON line, or\n"
 "          {\"envelope\", \"message\"} with --envelope; heartbeats are\n"
 "          skipped unless --heartbeats; stops after --count messages or\n"
-"          --timeout seconds without one (default: never)\n"
+"          --timeout seconds without one (default: never); --type ack\n"
+"          reads an output.type = ack daemon: it holds at most --credit\n"
+"          (default 100) results unacknowledged and acknowledges each\n"
+"          once it is written and flushed, so a tail killed and started\n"
+"          again loses nothing (it may print a few results twice)\n"
 "stats, ping, reload, models\n"
 "          sends {\"cmd\": ...} to the control socket (default\n"
 "          " DEFAULT_CONTROL ") and prints the reply as one JSON line;\n"
@@ -695,10 +701,20 @@ cmd_send(int argc, char **argv)
 
 /* ---- tail ---- */
 
+/* With --type ack: how often tail speaks at least (see tail_say). */
+#define TAIL_KEEPALIVE_S 0.25
+#define TAIL_CREDIT 100
+
 struct tail_ctx {
 	struct client cl;
 	int envelope, heartbeats;
 	struct buf env, body, mp, json;
+	/* --type ack */
+	int ack;
+	long credit;		/* results we may hold unacknowledged */
+	uint64_t last_seq;	/* of the last result printed */
+	long unacked;		/* printed since the last ack */
+	double said;		/* when we last sent anything */
 };
 
 /*
@@ -758,6 +774,72 @@ tail_format(struct tail_ctx *x)
 	return 0;
 }
 
+/*
+ * Tell an ack output what we have printed ({"ack": the last seq}, if
+ * anything since the last time) and how many more results we take
+ * ({"credit": ...}, no more than --count still wants).  Sent also when
+ * idle, every TAIL_KEEPALIVE_S, so that the daemon knows we are alive.
+ * 0, or -1 if the message could not be queued (logged).
+ */
+static int
+tail_say(struct tail_ctx *x, long count, long printed)
+{
+	long credit = x->credit;
+
+	if (count > 0 && count - printed < credit)
+		credit = count - printed;
+	buf_reset(&x->mp);
+	msg_w_map(&x->mp, x->unacked > 0 ? 2 : 1);
+	msg_w_str(&x->mp, "credit");
+	msg_w_uint(&x->mp, (uint64_t)credit);
+	if (x->unacked > 0) {
+		msg_w_str(&x->mp, "ack");
+		msg_w_uint(&x->mp, x->last_seq);
+	}
+	if (zmq_send(x->cl.sock, x->mp.data, x->mp.len, ZMQ_DONTWAIT) == -1 &&
+	    zmq_errno() != EAGAIN) {
+		log_error("cannot send to '%s': %s", x->cl.spec,
+		    zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	/* EAGAIN: not connected yet; the next keepalive says it again. */
+	x->unacked = 0;
+	x->said = now_s();
+	return 0;
+}
+
+/* Another message is already waiting on the socket. */
+static int
+tail_pending(struct tail_ctx *x)
+{
+	int events = 0;
+	size_t sz = sizeof(events);
+
+	zmq_getsockopt(x->cl.sock, ZMQ_EVENTS, &events, &sz);
+	return (events & ZMQ_POLLIN) != 0;
+}
+
+/*
+ * After a result has been printed and flushed (or skipped): acknowledge
+ * it, at once if nothing else is waiting or half the credit is used, so
+ * that the daemon never waits on us and a kill loses at most what we
+ * have not printed.  0 or -1.
+ */
+static int
+tail_done(struct tail_ctx *x, long count, long printed)
+{
+	uint64_t seq;
+
+	if (msg_get_uint(x->body.data, x->body.len, "seq", &seq) == 0) {
+		x->last_seq = seq;
+		x->unacked++;
+	}
+	if (x->unacked > 0 && ((count > 0 && printed >= count) ||
+	    x->unacked >= (x->credit + 1) / 2 || !tail_pending(x)))
+		return tail_say(x, count, printed);
+	return 0;
+}
+
 static int
 is_heartbeat(const struct buf *env)
 {
@@ -776,6 +858,8 @@ tail_loop(struct tail_ctx *x, long count, int timeout_ms)
 	const char *why;
 	int told = 0;
 
+	if (x->ack && tail_say(x, count, printed) == -1)
+		return 1;
 	while (count == 0 || printed < count) {
 		zmq_pollitem_t it[2] = {
 			{ x->cl.sock, 0, ZMQ_POLLIN, 0 },
@@ -787,6 +871,18 @@ tail_loop(struct tail_ctx *x, long count, int timeout_ms)
 			wait = (long)ceil((deadline - now_s()) * 1000);
 			if (wait <= 0)
 				break;
+		}
+		if (x->ack) {
+			long ka = (long)ceil((x->said + TAIL_KEEPALIVE_S -
+			    now_s()) * 1000);
+
+			if (ka <= 0) {
+				if (tail_say(x, count, printed) == -1)
+					return 1;
+				ka = (long)(TAIL_KEEPALIVE_S * 1000);
+			}
+			if (wait < 0 || ka < wait)
+				wait = ka;
 		}
 		if (zmq_poll(it, x->cl.mon ? 2 : 1, wait) == -1) {
 			if (zmq_errno() == EINTR)
@@ -812,12 +908,18 @@ tail_loop(struct tail_ctx *x, long count, int timeout_ms)
 			return 1;
 		}
 		if ((!x->heartbeats && is_heartbeat(&x->env)) ||
-		    tail_format(x) == -1)
+		    tail_format(x) == -1) {
+			/* Not printed, on purpose: done with it too. */
+			if (x->ack && tail_done(x, count, printed) == -1)
+				return 1;
 			continue;
+		}
 		if (print_line(&x->json) == -1)
 			return 1;
 		printed++;
 		deadline = now_s() + timeout_ms / 1000.0;
+		if (x->ack && tail_done(x, count, printed) == -1)
+			return 1;
 	}
 	if (count > 0 && printed < count) {
 		log_error("no message for %.3g s: got %ld of %ld",
@@ -847,6 +949,7 @@ tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "envelope", no_argument, NULL, 'e' },
 		{ "heartbeats", no_argument, NULL, 'H' },
+		{ "credit", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		CLIENT_OPTIONS,
 		{ NULL, 0, NULL, 0 }
@@ -861,12 +964,20 @@ tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
 		case 'o': x->cl.spec = optarg; break;
 		case 'T':
 			if (strcmp(optarg, "sub") != 0 &&
-			    strcmp(optarg, "pull") != 0) {
-				log_error("--type: expected sub or pull, not "
-				    "'%s'", optarg);
+			    strcmp(optarg, "pull") != 0 &&
+			    strcmp(optarg, "ack") != 0) {
+				log_error("--type: expected sub, pull or ack, "
+				    "not '%s'", optarg);
 				return 2;
 			}
-			o->type = optarg[0] == 's' ? ZMQ_SUB : ZMQ_PULL;
+			o->type = optarg[0] == 's' ? ZMQ_SUB :
+			    optarg[0] == 'p' ? ZMQ_PULL : ZMQ_DEALER;
+			x->ack = o->type == ZMQ_DEALER;
+			break;
+		case 'c':
+			if (parse_count("--credit", optarg, 1, 1000000,
+			    &x->credit) == -1)
+				return 2;
 			break;
 		case 's': o->subs[o->nsubs++] = optarg; break;
 		case 'n':
@@ -889,10 +1000,19 @@ tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
 		log_error("tail: unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
+	/* The last acknowledgement must get out. */
+	if (x->ack)
+		x->cl.linger_ms = 2000;
 	if (o->nsubs > 0 && o->type != ZMQ_SUB) {
 		log_error("--subscribe needs --type sub");
 		return 2;
 	}
+	if (x->credit != 0 && !x->ack) {
+		log_error("--credit needs --type ack");
+		return 2;
+	}
+	if (x->credit == 0)
+		x->credit = TAIL_CREDIT;
 	if (o->nsubs == 0)
 		o->subs[o->nsubs++] = "";
 	return 0;

@@ -58,7 +58,7 @@ usage(FILE *f)
 "      --input-type T      pull | sub\n"
 "      --subscribe PREFIX  subscription of a sub input (default: all)\n"
 "  -o, --output ENDPOINT   output socket (default @tcp://127.0.0.1:5558)\n"
-"      --output-type T     pub | push\n"
+"      --output-type T     pub | push | ack\n"
 "  -C, --control ENDPOINT  control socket (default @tcp://127.0.0.1:5559)\n"
 "  -m, --models DIR        directory of model bundles (default models)\n"
 "  -t, --threads N         worker threads (default: one per core)\n"

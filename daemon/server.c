@@ -15,6 +15,12 @@
  * Control requests are served between messages on this thread, and reloads
  * too (libsvm loads models with setlocale, which is process-wide).
  *
+ * With output.type = ack the output is a ROUTER and ackout.c keeps every
+ * result until a consumer acknowledges it: results enter ackout instead of
+ * a PUSH queue, deliveries go out as consumers grant credit, and when
+ * ackout is full the result is held back here exactly as when a PUSH
+ * output is full.  Consumers' credit and acks are read on every pass.
+ *
  * With CURVE on (curve.server_key), the ZAP handler (auth.c) is started
  * before any socket, and every external socket with tcp endpoints is made
  * a CURVE server (it binds) or client (it connects); ipc and inproc
@@ -31,6 +37,7 @@
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
+#include "ackout.h"
 #include "auth.h"
 #include "classifier.h"
 #include "curve.h"
@@ -51,6 +58,10 @@
  */
 #define SERVER_JOB_HWM 256
 #define SERVER_DRAIN_CAP_MS 30000
+/* With an ack output: how often silent consumers are looked for. */
+#define SERVER_ACK_TICK_MS 50
+/* Consumers of an ack output send small maps; larger frames disconnect. */
+#define SERVER_ACK_MAXMSG 65536
 
 struct server {
 	struct conf conf;
@@ -72,6 +83,8 @@ struct server {
 	int have_out;
 	char reload_error[ERR_MAX];
 	struct buf reply, env, body;
+	/* output.type = ack: its bookkeeping (NULL for pub and push). */
+	struct ackout *ack;
 	/* CURVE: the ZAP handler (NULL when off) and our keys. */
 	struct auth *auth;
 	struct curve_key key, upstream;
@@ -289,6 +302,32 @@ open_socket(struct server *s, int type, const char *spec, int hwm_opt,
 	return sock;
 }
 
+/*
+ * The ack output: a ROUTER that fails sends to a consumer that is gone
+ * (ROUTER_MANDATORY: EHOSTUNREACH instead of a silent drop), and the
+ * bookkeeping that decides what goes where.
+ */
+static int
+open_ack_output(struct server *s, struct err *err)
+{
+	const struct conf *c = &s->conf;
+	struct ackout_conf ac;
+	int one = 1;
+	int64_t maxsize = SERVER_ACK_MAXMSG;
+
+	ac.cap = (size_t)c->output_hwm;
+	ac.timeout_ns = (uint64_t)c->ack_timeout_ms * 1000000u;
+	if (ackout_new(&ac, &s->ack, err) == -1)
+		return -1;
+	s->out = open_socket(s, ZMQ_ROUTER, NULL, ZMQ_SNDHWM, c->output_hwm,
+	    err);
+	if (s->out == NULL)
+		return -1;
+	zmq_setsockopt(s->out, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_setsockopt(s->out, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize));
+	return attach(s, s->out, c->output, err);
+}
+
 static int
 open_sockets(struct server *s, struct err *err)
 {
@@ -311,10 +350,16 @@ open_sockets(struct server *s, struct err *err)
 		    strlen(c->subscribe));
 	if (attach(s, s->in, c->input, err) == -1)
 		return err_prefix(err, "input");
-	s->out = open_socket(s, c->output_type == CONF_PUSH ? ZMQ_PUSH :
-	    ZMQ_PUB, c->output, ZMQ_SNDHWM, c->output_hwm, err);
-	if (s->out == NULL)
-		return err_prefix(err, "output");
+	if (c->output_type == CONF_ACK) {
+		if (open_ack_output(s, err) == -1)
+			return err_prefix(err, "output");
+	} else {
+		s->out = open_socket(s, c->output_type == CONF_PUSH ?
+		    ZMQ_PUSH : ZMQ_PUB, c->output, ZMQ_SNDHWM, c->output_hwm,
+		    err);
+		if (s->out == NULL)
+			return err_prefix(err, "output");
+	}
 	s->ctl = open_socket(s, ZMQ_REP, c->control, 0, 0, err);
 	if (s->ctl == NULL)
 		return err_prefix(err, "control");
@@ -441,6 +486,7 @@ server_destroy(struct server **sp)
 		zmq_close(s->out);
 	if (s->zctx)
 		zmq_ctx_term(s->zctx);	/* waits up to linger_ms */
+	ackout_destroy(&s->ack);
 	live_destroy(&s->live);
 	buf_release(&s->reply);
 	buf_release(&s->env);
@@ -539,12 +585,21 @@ flush_out(struct server *s)
 		put_be64(body + d->seq_at, s->seq);
 	if (d->t_us_at != WORKER_NO_SEQ && d->t_us_at + 8 <= blen)
 		put_be64(body + d->t_us_at, us);
-	if (zmq_msg_send(&s->pend_env, s->out, ZMQ_SNDMORE |
-	    ZMQ_DONTWAIT) == -1) {
-		s->st.output_blocked++;
-		return -1;
+	if (s->ack != NULL) {
+		if (ackout_put(s->ack, zmq_msg_data(&s->pend_env),
+		    zmq_msg_size(&s->pend_env), body, blen, s->seq,
+		    NULL) == -1) {
+			s->st.output_blocked++;
+			return -1;
+		}
+	} else {
+		if (zmq_msg_send(&s->pend_env, s->out, ZMQ_SNDMORE |
+		    ZMQ_DONTWAIT) == -1) {
+			s->st.output_blocked++;
+			return -1;
+		}
+		zmq_msg_send(&s->pend_body, s->out, 0);
 	}
-	zmq_msg_send(&s->pend_body, s->out, 0);
 	s->have_out = 0;
 	s->seq++;
 	if (d->code == MSG_OK) {
@@ -577,6 +632,140 @@ read_done(struct server *s)
 out:
 	zmq_msg_close(&hdr);
 	return rc;
+}
+
+/* ---- the ack output ---- */
+
+/*
+ * Send what ackout chooses while consumers have credit.  A consumer the
+ * ROUTER no longer knows is dead at once; a full pipe (which credit, at
+ * most output.hwm, should prevent) ends this round.
+ */
+static void
+ack_deliver(struct server *s)
+{
+	struct ackout_delivery d;
+
+	while (ackout_next(s->ack, &d) == 0) {
+		if (zmq_send(s->out, d.id, d.idlen, ZMQ_SNDMORE |
+		    ZMQ_DONTWAIT) == -1) {
+			if (zmq_errno() != EHOSTUNREACH)
+				break;
+			log_info("output consumer gone: its unacknowledged "
+			    "results are delivered again");
+			ackout_unreachable(s->ack, &d);
+			continue;
+		}
+		/* Once the first frame is taken, ZeroMQ takes the rest. */
+		zmq_send(s->out, d.env, d.elen, ZMQ_SNDMORE);
+		zmq_send(s->out, d.body, d.blen, 0);
+		ackout_sent(s->ack, &d, worker_now_ns());
+	}
+}
+
+/*
+ * Read the consumers' credit and acks: [identity][one map].  Anything
+ * else is counted and ignored (a message of other than one frame is
+ * handed on as an empty one, which ackout counts as garbage).
+ */
+static void
+ack_receive(struct server *s)
+{
+	zmq_msg_t id, m;
+	struct err err;
+	int i, more, nframes;
+	size_t sz = sizeof(more);
+
+	zmq_msg_init(&id);
+	zmq_msg_init(&m);
+	for (i = 0; i < SERVER_BATCH; i++) {
+		if (zmq_msg_recv(&id, s->out, ZMQ_DONTWAIT) == -1)
+			break;
+		for (nframes = 0, more = 1; more; nframes++) {
+			zmq_getsockopt(s->out, ZMQ_RCVMORE, &more, &sz);
+			if (more)
+				zmq_msg_recv(&m, s->out, 0);
+		}
+		if (ackout_receive(s->ack, zmq_msg_data(&id),
+		    zmq_msg_size(&id), nframes == 2 ? zmq_msg_data(&m) : "",
+		    nframes == 2 ? zmq_msg_size(&m) : 0, worker_now_ns(),
+		    &err) == -1)
+			log_debug("ignoring a message from an output "
+			    "consumer: %s", err.msg);
+	}
+	zmq_msg_close(&id);
+	zmq_msg_close(&m);
+}
+
+/*
+ * One pass over the ack output: read the consumers' messages (if readable),
+ * declare the silent ones dead, deliver, and retry the result held back
+ * for lack of room.
+ */
+static void
+ack_serve(struct server *s, int readable)
+{
+	size_t dead;
+
+	if (readable)
+		ack_receive(s);
+	dead = ackout_expire(s->ack, worker_now_ns());
+	if (dead > 0)
+		log_warn("%zu output consumers silent for %d ms: their "
+		    "unacknowledged results are delivered again", dead,
+		    s->conf.ack_timeout_ms);
+	ack_deliver(s);
+	if (s->have_out)
+		flush_out(s);
+}
+
+/* The poll timeout: short enough to see consumers go silent in time. */
+static long
+ack_timeout(const struct server *s, long timeout)
+{
+	struct ackout_counts c;
+
+	ackout_counts(s->ack, &c);
+	if (c.consumers > 0 && timeout > SERVER_ACK_TICK_MS)
+		return SERVER_ACK_TICK_MS;
+	return timeout;
+}
+
+/*
+ * The linger is over, nothing is in flight, and the ack output still
+ * holds results.  What no consumer took is unpublished, as with a PUSH
+ * output nobody reads: -1.  What a consumer took and did not acknowledge
+ * may well be safe with it, and upstream resends what it did not see
+ * come out anyway: logged, 0.
+ */
+static int
+ack_give_up(const struct server *s)
+{
+	struct ackout_counts c;
+
+	ackout_counts(s->ack, &c);
+	if (c.queued > 0) {
+		log_error("stopping with %llu results that no consumer took "
+		    "and %llu unacknowledged within %d ms",
+		    (unsigned long long)c.queued,
+		    (unsigned long long)c.unacked, s->conf.linger_ms);
+		return -1;
+	}
+	log_warn("stopping with %llu results delivered but not acknowledged "
+	    "within %d ms", (unsigned long long)c.unacked, s->conf.linger_ms);
+	return 0;
+}
+
+/* Results the ack output holds, queued or unacknowledged (0 without). */
+static uint64_t
+ack_held(const struct server *s)
+{
+	struct ackout_counts c;
+
+	if (s->ack == NULL)
+		return 0;
+	ackout_counts(s->ack, &c);
+	return c.queued + c.unacked;
 }
 
 /* ---- heartbeat and control ---- */
@@ -615,12 +804,17 @@ write_errors(struct buf *b, const struct stats *st)
 		}
 }
 
-/* Heartbeats are published directly, when the output can take them. */
+/*
+ * Heartbeats are published directly, when the output can take them; not
+ * on an ack output, whose consumers would have to acknowledge them.
+ */
 static void
 heartbeat(struct server *s)
 {
 	const struct classifier *c = live_current(s->live)->c;
 
+	if (s->ack != NULL)
+		return;
 	buf_reset(&s->body);
 	msg_w_map(&s->body, 8);
 	msg_w_str(&s->body, "seq");
@@ -658,6 +852,36 @@ auth_counts_or_zero(const struct server *s, uint64_t *accepted,
 }
 
 static void
+write_ack_counts(const struct server *s, struct buf *b)
+{
+	struct ackout_counts c;
+
+	ackout_counts(s->ack, &c);
+	msg_w_str(b, "ack");
+	msg_w_map(b, 10);
+	msg_w_str(b, "consumers");
+	msg_w_uint(b, c.consumers);
+	msg_w_str(b, "queued");
+	msg_w_uint(b, c.queued);
+	msg_w_str(b, "unacked");
+	msg_w_uint(b, c.unacked);
+	msg_w_str(b, "delivered");
+	msg_w_uint(b, c.delivered);
+	msg_w_str(b, "acked");
+	msg_w_uint(b, c.acked);
+	msg_w_str(b, "redelivered");
+	msg_w_uint(b, c.redelivered);
+	msg_w_str(b, "dead_consumers");
+	msg_w_uint(b, c.dead_consumers);
+	msg_w_str(b, "bad_messages");
+	msg_w_uint(b, c.bad_messages);
+	msg_w_str(b, "unknown_acks");
+	msg_w_uint(b, c.unknown_acks);
+	msg_w_str(b, "refused");
+	msg_w_uint(b, c.refused);
+}
+
+static void
 reply_stats(struct server *s, struct buf *b)
 {
 	const struct stats *st = &s->st;
@@ -666,7 +890,7 @@ reply_stats(struct server *s, struct buf *b)
 	size_t i;
 
 	auth_counts_or_zero(s, &accepted, &refused);
-	msg_w_map(b, 15);
+	msg_w_map(b, s->ack != NULL ? 16 : 15);
 	msg_w_str(b, "ok");
 	msg_w_bool(b, 1);
 	msg_w_str(b, "received");
@@ -709,6 +933,8 @@ reply_stats(struct server *s, struct buf *b)
 	msg_w_uint(b, accepted);
 	msg_w_str(b, "refused");
 	msg_w_uint(b, refused);
+	if (s->ack != NULL)
+		write_ack_counts(s, b);
 	msg_w_str(b, "models");
 	msg_w_map(b, (uint32_t)classifier_ntasks(c));
 	for (i = 0; i < classifier_ntasks(c); i++) {
@@ -852,8 +1078,9 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 	struct err err;
 
 	for (;;) {
-		zmq_pollitem_t it[5];
+		zmq_pollitem_t it[6];
 		int n = 0, ictl, iin = -1, ijobs = -1, idone = -1, iout = -1;
+		int iack = -1;
 		long timeout = 1000;
 		uint64_t now = worker_now_ns();
 
@@ -884,15 +1111,19 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			reading = 0;
 			flush_deadline = now + linger_ns;
 		}
-		if (!reading && stats_in_flight(&s->st) == 0)
+		if (!reading && stats_in_flight(&s->st) == 0 &&
+		    ack_held(s) == 0)
 			return 0;
-		if (!reading && now > flush_deadline) {
+		if (!reading && now > flush_deadline &&
+		    stats_in_flight(&s->st) > 0) {
 			log_error("stopping with %llu messages unpublished "
 			    "(the output did not take them within %d ms)",
 			    (unsigned long long)stats_in_flight(&s->st),
 			    s->conf.linger_ms);
 			return -1;
 		}
+		if (!reading && now > flush_deadline)
+			return ack_give_up(s);
 		if (*reload) {
 			*reload = 0;
 			server_reload(s, &err);
@@ -915,15 +1146,22 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		if (!s->have_out) {
 			it[n] = (zmq_pollitem_t){ s->done, 0, ZMQ_POLLIN, 0 };
 			idone = n++;
-		} else {
+		} else if (s->ack == NULL) {
 			it[n] = (zmq_pollitem_t){ s->out, 0, ZMQ_POLLOUT, 0 };
 			iout = n++;
+		}
+		/* ack: room comes with the consumers' acks. */
+		if (s->ack != NULL) {
+			it[n] = (zmq_pollitem_t){ s->out, 0, ZMQ_POLLIN, 0 };
+			iack = n++;
 		}
 		if (hb_ns && !draining)
 			timeout = (long)((s->next_heartbeat_ns - now) /
 			    1000000u) + 1;
 		if (draining || timeout > 1000)
 			timeout = draining ? 20 : 1000;
+		if (s->ack != NULL)
+			timeout = ack_timeout(s, timeout);
 		if (zmq_poll(it, n, timeout) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -932,6 +1170,8 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		}
 		if (it[ictl].revents & ZMQ_POLLIN)
 			handle_control(s);
+		if (iack >= 0)
+			ack_serve(s, it[iack].revents & ZMQ_POLLIN);
 		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
 			flush_job(s);
 		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))
@@ -949,5 +1189,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 					break;
 				flush_out(s);
 			}
+		if (s->ack != NULL)
+			ack_deliver(s);
 	}
 }

@@ -26,6 +26,7 @@ conf_default(struct conf *c)
 	snprintf(c->output, sizeof(c->output), "@tcp://127.0.0.1:5558");
 	c->output_type = CONF_PUB;
 	c->output_hwm = 1000;
+	c->ack_timeout_ms = 10000;
 	c->include_text = 1;
 	snprintf(c->envelope, sizeof(c->envelope), "topic,sentiment");
 	snprintf(c->control, sizeof(c->control), "@tcp://127.0.0.1:5559");
@@ -41,7 +42,8 @@ conf_default(struct conf *c)
 const char *
 conf_socket_name(enum conf_socket t)
 {
-	static const char *const name[] = { "pull", "sub", "pub", "push" };
+	static const char *const name[] = { "pull", "sub", "pub", "push",
+	    "ack" };
 
 	return name[t];
 }
@@ -153,11 +155,22 @@ conf_set(struct conf *c, const char *section, const char *key,
 		return set_int(&c->input_hwm, value, 0, INT_MAX, name, err);
 	if (IS("output.endpoint"))
 		return set_endpoint(c->output, value, name, err);
-	if (IS("output.type"))
-		return set_socket(&c->output_type, value, CONF_PUB, CONF_PUSH,
-		    name, err);
+	if (IS("output.type")) {
+		if (strcmp(value, conf_socket_name(CONF_ACK)) == 0) {
+			c->output_type = CONF_ACK;
+			return 0;
+		}
+		if (set_socket(&c->output_type, value, CONF_PUB, CONF_PUSH,
+		    name, err) == -1)
+			return err_set(err, "%s: expected pub, push or ack, "
+			    "not '%s'", name, value);
+		return 0;
+	}
 	if (IS("output.hwm"))
 		return set_int(&c->output_hwm, value, 0, INT_MAX, name, err);
+	if (IS("output.ack_timeout_ms"))
+		return set_int(&c->ack_timeout_ms, value, 100, 86400000, name,
+		    err);
 	if (IS("output.include_text"))
 		return set_bool(&c->include_text, value, name, err);
 	if (IS("output.envelope"))
@@ -375,6 +388,9 @@ conf_check(const struct conf *c, struct err *err)
 	    check_exposure(c, "output.endpoint", c->output, 0, err) == -1 ||
 	    check_exposure(c, "control.endpoint", c->control, 1, err) == -1)
 		return -1;
+	if (c->output_type == CONF_ACK && c->output_hwm < 1)
+		return err_set(err, "output.hwm: with output.type = ack it "
+		    "bounds the results held and must be at least 1");
 	if (c->envelope[0] == '\0')
 		return err_set(err, "output.envelope: empty");
 	if (c->models[0] == '\0')

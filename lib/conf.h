@@ -9,8 +9,13 @@
  *   input.subscribe  prefix for a sub input ("" = everything)
  *   input.hwm        receive high-water mark (messages)
  *   output.endpoint  @tcp://127.0.0.1:5558
- *   output.type      pub | push
- *   output.hwm       send high-water mark (messages)
+ *   output.type      pub | push | ack (a ROUTER: consumers grant credit
+ *                    and acknowledge, see daemon/ackout.h)
+ *   output.hwm       send high-water mark (messages); with ack, the most
+ *                    results held, queued or unacknowledged (at least 1)
+ *   output.ack_timeout_ms  with ack: silence after which a consumer that
+ *                    holds unacknowledged results is dead, and its
+ *                    results are delivered again
  *   output.include_text  true | false: carry title/text in results
  *   output.envelope  task order of the envelope, e.g. "topic,sentiment"
  *   control.endpoint @tcp://127.0.0.1:5559
@@ -39,7 +44,7 @@
 #define CONF_STR 512
 
 enum conf_socket {
-	CONF_PULL, CONF_SUB, CONF_PUB, CONF_PUSH
+	CONF_PULL, CONF_SUB, CONF_PUB, CONF_PUSH, CONF_ACK
 };
 
 struct conf {
@@ -50,6 +55,7 @@ struct conf {
 	char output[CONF_STR];
 	enum conf_socket output_type;
 	int output_hwm;
+	int ack_timeout_ms;
 	int include_text;
 	char envelope[CONF_STR];
 	char control[CONF_STR];

@@ -46,7 +46,9 @@ check_conf(const struct conf *c)
 	CHECK(memchr(c->curve_upstream_key, '\0', CONF_STR) != NULL);
 	CHECK(c->allow_insecure == 0 || c->allow_insecure == 1);
 	CHECK(c->input_type == CONF_PULL || c->input_type == CONF_SUB);
-	CHECK(c->output_type == CONF_PUB || c->output_type == CONF_PUSH);
+	CHECK(c->output_type == CONF_PUB || c->output_type == CONF_PUSH ||
+	    c->output_type == CONF_ACK);
+	CHECK(c->ack_timeout_ms >= 100 && c->ack_timeout_ms <= 86400000);
 	CHECK(c->input_hwm >= 0 && c->output_hwm >= 0);
 	CHECK(c->include_text == 0 || c->include_text == 1);
 	CHECK(c->threads >= 0 && c->threads <= 256);

@@ -62,6 +62,20 @@ def test_good_config(tmp_path, models):
     assert (r.returncode, r.stdout) == (0, "configuration OK\n")
 
 
+def test_ack_output_config(tmp_path, models):
+    """output.type = ack with its timeout passes -n; with output.hwm = 0
+    (no bound) it does not."""
+    text = GOOD.replace("type = push", "type = ack\nack_timeout_ms = 2500")
+    conf = write_conf(tmp_path, models, text)
+    r = run_daemon("-n", "-c", conf)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "configuration OK\n", "")
+    r = run_daemon("-n", "-c", conf, "--set", "output.hwm=0")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == "newsclassd: configuration error: output.hwm: with " \
+        "output.type = ack it bounds the results held and must be at " \
+        "least 1\n"
+
+
 def line_of(text, marker):
     """Number of the first line of text that contains marker."""
     return text[:text.index(marker)].count("\n") + 1
@@ -75,7 +89,9 @@ def line_of(text, marker):
     (("heartbeat = 0.5", "heartbeat = -1"), "-1",
      "daemon.heartbeat: expected seconds in 0..86400, not '-1'"),
     (("type = push", "type = req"), "req",
-     "output.type: expected pub or push, not 'req'"),
+     "output.type: expected pub, push or ack, not 'req'"),
+    (("type = push", "type = ack\nack_timeout_ms = 5"), "ack_timeout_ms",
+     "output.ack_timeout_ms: expected an integer in 100..86400000, not '5'"),
     (("include_text = false", "include_text = maybe"), "maybe",
      "output.include_text: expected true or false, not 'maybe'"),
     (("endpoint = @ipc://{d}/in", "endpoint = udp://{d}/in"), "udp",

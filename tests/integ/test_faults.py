@@ -42,7 +42,8 @@ def test_push_consumer_dies_and_another_takes_over(daemon):
     the L results as published.  Nothing else is lost: while no consumer
     is connected the daemon holds its output and stops reading input.  An
     upstream that needs every id must resend what it did not see come out
-    (and consumers must then ignore ids they already have)."""
+    (and consumers must then ignore ids they already have).  With
+    output.type = ack nothing is lost this way (test_ack.py)."""
     n = scaled(6000, minimum=3000)
     k = n // 3
     rcvhwm = 100

@@ -171,6 +171,10 @@ test_set_socket_types(void **state)
 	assert_int_equal(c.output_type, CONF_PUSH);
 	set_ok(&c, "output", "type", "pub");
 	assert_int_equal(c.output_type, CONF_PUB);
+	set_ok(&c, "output", "type", "ack");
+	assert_int_equal(c.output_type, CONF_ACK);
+	assert_string_equal(conf_socket_name(CONF_ACK), "ack");
+	set_bad("output", "type", "ACK");
 	set_bad("input", "type", "pub");
 	set_bad("input", "type", "PULL");
 	set_bad("input", "type", "");
@@ -199,6 +203,13 @@ test_set_numbers(void **state)
 	set_ok(&c, "output", "hwm", "500");
 	assert_int_equal(c.output_hwm, 500);
 	set_bad("output", "hwm", "-5");
+	assert_int_equal(c.ack_timeout_ms, 10000);
+	set_ok(&c, "output", "ack_timeout_ms", "100");
+	assert_int_equal(c.ack_timeout_ms, 100);
+	set_ok(&c, "output", "ack_timeout_ms", "86400000");
+	set_bad("output", "ack_timeout_ms", "99");
+	set_bad("output", "ack_timeout_ms", "86400001");
+	set_bad("output", "ack_timeout_ms", "1s");
 	set_bad("output", "hwm", "x");
 
 	set_ok(&c, "daemon", "threads", "0");
@@ -558,6 +569,15 @@ test_check(void **state)
 	conf_default(&c);
 	snprintf(c.input, sizeof(c.input), "@tcp://*:1,>ipc:///tmp/a");
 	c.allow_insecure = 1;
+	assert_int_equal(conf_check(&c, &err), 0);
+	/* An ack output holds at most output.hwm results: 0 is no bound. */
+	conf_default(&c);
+	c.output_type = CONF_ACK;
+	c.output_hwm = 0;
+	assert_int_equal(conf_check(&c, &err), -1);
+	assert_string_equal(err.msg, "output.hwm: with output.type = ack it "
+	    "bounds the results held and must be at least 1");
+	c.output_hwm = 1;
 	assert_int_equal(conf_check(&c, &err), 0);
 }
 
