@@ -1597,7 +1597,8 @@ test_decode_explain(void **state)
 		{ "{\"id\":1,\"text\":\"a\",\"explain\":\"3\"}", -2,
 		    "field 'explain' must be an integer in 0..32, got string" },
 		{ "{\"id\":1,\"text\":\"a\",\"explain\":true}", -2,
-		    "field 'explain' must be an integer in 0..32, got boolean" },
+		    "field 'explain' must be an integer in 0..32, got "
+		    "boolean" },
 		{ "{\"id\":1,\"text\":\"a\",\"explain\":[1]}", -2, NULL },
 	};
 	struct msg_decoder *d = msg_decoder_new();

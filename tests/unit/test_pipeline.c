@@ -834,8 +834,8 @@ test_explain(void **state)
 	} arts[] = {
 		{ "Bank profit rises", "investors cheer as shares gain and the "
 		    "market rises on good profit, great year for the bank" },
-		{ "Great goal", "the team won the match with a great goal, best "
-		    "season for the coach" },
+		{ "Great goal", "the team won the match with a great goal, "
+		    "best season for the coach" },
 		{ "", "terrible losses" },
 		{ "new chip", "" },
 	};
