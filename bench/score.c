@@ -212,7 +212,7 @@ main(int argc, char **argv)
 			const struct jsonl_article *a = &art[i % na];
 
 			if (classifier_run(c, a->title, a->tlen, a->text,
-			    a->xlen, cs, &out, &err) == -1) {
+			    a->xlen, 0, cs, &out, &err) == -1) {
 				fprintf(stderr, "%s\n", err.msg);
 				return 1;
 			}

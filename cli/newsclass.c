@@ -46,9 +46,10 @@
 #include <jansson.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "classifier.h"
-#include "auth.h"
+#include "conf.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "log.h"
@@ -66,7 +67,10 @@ static void
 usage(FILE *f)
 {
 	fputs(
-"usage: newsclass classify [--models DIR] [--no-text] [FILE.jsonl...]\n"
+"usage: newsclass classify [--models DIR] [--no-text] [--config FILE]\n"
+"                          [--top-threshold [TASK=]P]...\n"
+"                          [--uncertain-below [TASK=]P]... [--explain K]\n"
+"                          [FILE.jsonl...]\n"
 "       newsclass send [--input ENDPOINT] [--timeout SECS] [--linger-ms MS]\n"
 "                      [-v] [FILE.jsonl...]\n"
 "       newsclass tail [--output ENDPOINT] [--type sub|pull|ack]\n"
@@ -86,7 +90,11 @@ usage(FILE *f)
 "classify  reads JSON Lines articles {\"id\", \"title\", \"text\", ...} from\n"
 "          the files (or stdin) and writes each one with \"tags\" and\n"
 "          \"models\" added, one line per input line; a bad line gives an\n"
-"          error object {\"id\", \"error\", \"detail\"} instead\n"
+"          error object {\"id\", \"error\", \"detail\"} instead.\n"
+"          --top-threshold, --uncertain-below and --explain set\n"
+"          tags.top_threshold, tags.uncertain_below (for one task with\n"
+"          TASK=) and tags.explain as newsclassd.conf(5) does; --config\n"
+"          reads them from the daemon's configuration file first\n"
 "send      converts each JSON line of the files (or stdin) to msgpack and\n"
 "          pushes it to the daemon's input (default " DEFAULT_INPUT ");\n"
 "          lines that are not JSON are reported and skipped, blank lines\n"
@@ -133,6 +141,7 @@ struct classify_ctx {
 	struct pipeline *p;
 	struct msg_limits lim;
 	struct msg_out_opts oo;
+	struct tags_conf tags;
 	struct buf mp, env, out, json;
 };
 
@@ -193,33 +202,104 @@ classify_file(struct classify_ctx *x, const char *path)
 	return 0;
 }
 
+/*
+ * --top-threshold [TASK=]P and --uncertain-below [TASK=]P: the tags.* key
+ * (key, or key.TASK), set as the daemon's configuration sets it.
+ */
+static int
+classify_tags_option(struct tags_conf *t, const char *opt, const char *key,
+    const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[160];
+	struct err err;
+
+	if (eq == NULL)
+		snprintf(name, sizeof(name), "%s", key);
+	else
+		snprintf(name, sizeof(name), "%s.%.*s", key,
+		    (int)(eq - arg), arg);
+	if (tags_conf_set(t, name, eq ? eq + 1 : arg, opt, &err) == -1) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	OPT_TOP = 256, OPT_UNCERTAIN, OPT_EXPLAIN
+};
+
 static int
 cmd_classify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "models", required_argument, NULL, 'm' },
 		{ "no-text", no_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "top-threshold", required_argument, NULL, OPT_TOP },
+		{ "uncertain-below", required_argument, NULL, OPT_UNCERTAIN },
+		{ "explain", required_argument, NULL, OPT_EXPLAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *models = "models";
+	const char *models = "models", *config = NULL;
 	struct classifier *c = NULL;
 	struct classify_ctx x;
+	struct conf conf;
 	struct err err;
 	int ch, i, rc = 0;
 
 	memset(&x, 0, sizeof(x));
 	x.oo.include_text = 1;
-	while ((ch = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
+	tags_conf_default(&x.tags);
+	/* The configuration file first, whatever the order of the options. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "m:c:h", longopts, NULL)) != -1)
+		if (ch == 'c')
+			config = optarg;
+	opterr = 1;
+	optind = 0;	/* GNU getopt: start again */
+	if (config != NULL) {
+		conf_default(&conf);
+		if (conf_load(config, &conf, &err) == -1) {
+			log_error("%s", err.msg);
+			return 2;
+		}
+		x.tags = conf.tags;
+	}
+	while ((ch = getopt_long(argc, argv, "m:c:h", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'm': models = optarg; break;
 		case 'T': x.oo.include_text = 0; break;
+		case 'c': break;	/* read above */
+		case OPT_TOP:
+			if (classify_tags_option(&x.tags, "--top-threshold",
+			    "top_threshold", optarg) == -1)
+				return 2;
+			break;
+		case OPT_UNCERTAIN:
+			if (classify_tags_option(&x.tags, "--uncertain-below",
+			    "uncertain_below", optarg) == -1)
+				return 2;
+			break;
+		case OPT_EXPLAIN:
+			if (tags_conf_set(&x.tags, "explain", optarg,
+			    "--explain", &err) == -1) {
+				log_error("%s", err.msg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (classifier_load(models, &c, &err) == -1) {
+	x.oo.tags = &x.tags;
+	if (classifier_load(models, &c, &err) == -1 ||
+	    tags_conf_check(&x.tags, c, &err) == -1) {
 		log_error("%s", err.msg);
+		classifier_destroy(&c);
 		return 2;
 	}
 	x.c = c;

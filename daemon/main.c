@@ -200,9 +200,11 @@ main(int argc, char **argv)
 	if (check_only) {
 		struct classifier *c = NULL;
 
-		if (classifier_load(conf.models, &c, &err) == -1) {
+		if (classifier_load(conf.models, &c, &err) == -1 ||
+		    tags_conf_check(&conf.tags, c, &err) == -1) {
 			fprintf(stderr, "newsclassd: configuration error: "
 			    "%s\n", err.msg);
+			classifier_destroy(&c);
 			return 2;
 		}
 		classifier_destroy(&c);

@@ -109,7 +109,7 @@ smoke_test(const struct classifier *c, struct err *err)
 	size_t t, i;
 	int rc = -1;
 
-	if (classifier_run(c, "", 0, text, sizeof(text) - 1, cs, &res,
+	if (classifier_run(c, "", 0, text, sizeof(text) - 1, 0, cs, &res,
 	    err) == -1)
 		goto out;
 	for (t = 0; t < classifier_ntasks(c); t++) {
@@ -132,11 +132,22 @@ out:
 	return rc;
 }
 
+/*
+ * Load, size-check and smoke-test the models, and check that every task
+ * named by a per-task tags.* key is one of them.
+ */
 static int
-load_models(const char *dir, struct classifier **out, struct err *err)
+load_models(const struct conf *conf, struct classifier **out,
+    struct err *err)
 {
+	const char *dir = conf->models;
+
 	if (classifier_load(dir, out, err) == -1)
 		return -1;
+	if (tags_conf_check(&conf->tags, *out, err) == -1) {
+		classifier_destroy(out);
+		return -1;
+	}
 	if (classifier_ntasks(*out) > LIVE_MAX_TASKS) {
 		classifier_destroy(out);
 		return err_set(err, "'%s' holds more than %d bundles", dir,
@@ -228,7 +239,7 @@ server_reload(struct server *s, struct err *err)
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(t0 / 1000));
-	if (load_models(s->conf.models, &c, err) == -1 ||
+	if (load_models(&s->conf, &c, err) == -1 ||
 	    (s->auth != NULL &&
 	    load_clients(s->conf.curve_clients_dir, &ks, err) == -1)) {
 		classifier_destroy(&c);
@@ -416,7 +427,7 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	zmq_msg_init(&s->pend_env);
 	zmq_msg_init(&s->pend_body);
 	s->live = live_new();
-	if (load_models(conf->models, &c, err) == -1)
+	if (load_models(conf, &c, err) == -1)
 		goto fail;
 	log_models("loaded", c);
 	live_publish(s->live, &c, conf->envelope);
@@ -438,6 +449,7 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	wc.live = s->live;
 	wc.limits = conf->limits;
 	wc.include_text = conf->include_text;
+	wc.tags = conf->tags;
 	for (i = 0; i < n; i++) {
 		if (worker_start(&wc, &s->workers[i], err) == -1)
 			goto fail;

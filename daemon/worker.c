@@ -81,6 +81,7 @@ worker_main(void *arg)
 
 		memset(&o, 0, sizeof(o));
 		o.include_text = w->conf.include_text;
+		o.tags = &w->conf.tags;
 		o.with_seq = 1;
 		if (body.cap > MSG_KEEP_BYTES)
 			buf_release(&body);

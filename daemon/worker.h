@@ -46,6 +46,7 @@ struct worker_conf {
 	struct live *live;
 	struct msg_limits limits;
 	int include_text;
+	struct tags_conf tags;	/* top, uncertain, explain settings */
 };
 
 struct worker;

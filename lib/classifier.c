@@ -6,8 +6,9 @@
  * temporary directories).  Tasks are sorted bytewise by name, independent
  * of the locale.  The loaded classifier is read-only; all per-article state
  * is in a struct classifier_scratch: the feature vector, the model scratch,
- * one probability array holding every task's classes end to end and the
- * result array.  They grow to the largest classifier the scratch has served
+ * one probability array holding every task's classes end to end, the
+ * result array and room for each task's explanation (CLASSIFIER_WHY_MAX
+ * terms).  They grow to the largest classifier the scratch has served
  * and then stop allocating (libsvm's own small per-prediction arrays aside).
  *
  * Each task vectorises the article with its own vocabulary, since bundles
@@ -39,6 +40,7 @@ struct classifier_scratch {
 				   label counts of tasks before it */
 	size_t prob_cap;
 	struct classifier_out *out;
+	struct model_why *why;	/* CLASSIFIER_WHY_MAX per task */
 	size_t out_cap;
 };
 
@@ -174,6 +176,7 @@ classifier_scratch_destroy(struct classifier_scratch **sp)
 	model_scratch_destroy(&s->model);
 	free(s->prob);
 	free(s->out);
+	free(s->why);
 	free(s);
 	*sp = NULL;
 }
@@ -189,14 +192,17 @@ classifier_scratch_fit(struct classifier_scratch *s,
 	}
 	if (c->n > s->out_cap) {
 		s->out = xreallocarray(s->out, c->n, sizeof(*s->out));
+		s->why = xreallocarray(s->why, c->n * CLASSIFIER_WHY_MAX,
+		    sizeof(*s->why));
 		s->out_cap = c->n;
 	}
 }
 
 int
 classifier_run(const struct classifier *c, const char *title, size_t tlen,
-    const char *text, size_t xlen, struct classifier_scratch *s,
-    const struct classifier_out **out, struct err *err)
+    const char *text, size_t xlen, size_t explain,
+    struct classifier_scratch *s, const struct classifier_out **out,
+    struct err *err)
 {
 	const struct bundle *b;
 	double *prob;
@@ -223,6 +229,14 @@ classifier_run(const struct classifier *c, const char *title, size_t tlen,
 			assert(prob[k] <= prob[label]);
 		s->out[i].label = label;
 		s->out[i].prob = prob;
+		s->out[i].why = s->why + i * CLASSIFIER_WHY_MAX;
+		s->out[i].nwhy = 0;
+		s->out[i].explained = 0;
+		if (explain > 0)
+			s->out[i].explained = model_explain(bundle_model(b),
+			    &s->vec, label, explain > CLASSIFIER_WHY_MAX ?
+			    CLASSIFIER_WHY_MAX : explain, s->why + i *
+			    CLASSIFIER_WHY_MAX, &s->out[i].nwhy) == 0;
 		off += nl;
 	}
 	*out = s->out;

@@ -17,10 +17,26 @@
 struct classifier;
 struct classifier_scratch;
 
-/* The result for one task; prob is owned by the scratch it came from. */
+/* Most "why" terms one article can ask for, per task. */
+#define CLASSIFIER_WHY_MAX 32
+
+/*
+ * The result for one task; prob and why are owned by the scratch they came
+ * from.
+ */
 struct classifier_out {
 	int label;		/* arg-max of prob: index into the labels */
 	const double *prob;	/* bundle_nlabels() calibrated probabilities */
+	/*
+	 * With explain > 0: the terms that contributed most to label, best
+	 * first (model_explain; feature ids index the bundle's
+	 * vocabulary), and whether the model could explain at all (0: no
+	 * linear fast path, nwhy is 0).  With explain 0: nwhy 0, explained
+	 * 0.
+	 */
+	const struct model_why *why;
+	size_t nwhy;
+	int explained;
 };
 
 /*
@@ -42,12 +58,15 @@ struct classifier_scratch *classifier_scratch_new(void);
 void classifier_scratch_destroy(struct classifier_scratch **sp);
 
 /*
- * Score one article with every task.  On success *out points to
- * classifier_ntasks() results owned by s, valid until the next call with s.
- * -1 on invalid UTF-8 (err names the field and byte offset).
+ * Score one article with every task, and explain each label with up to
+ * explain terms (at most CLASSIFIER_WHY_MAX; 0: no explanation, no extra
+ * work).  On success *out points to classifier_ntasks() results owned by
+ * s, valid until the next call with s.  -1 on invalid UTF-8 (err names the
+ * field and byte offset).
  */
 int classifier_run(const struct classifier *c, const char *title, size_t tlen,
-    const char *text, size_t xlen, struct classifier_scratch *s,
-    const struct classifier_out **out, struct err *err);
+    const char *text, size_t xlen, size_t explain,
+    struct classifier_scratch *s, const struct classifier_out **out,
+    struct err *err);
 
 #endif

@@ -37,6 +37,7 @@ conf_default(struct conf *c)
 	c->linger_ms = 5000;
 	c->drain_ms = 200;
 	msg_limits_default(&c->limits);
+	tags_conf_default(&c->tags);
 }
 
 const char *
@@ -140,9 +141,11 @@ int
 conf_set(struct conf *c, const char *section, const char *key,
     const char *value, struct err *err)
 {
-	char name[128];
+	char name[160];
 
 	snprintf(name, sizeof(name), "%s.%s", section, key);
+	if (strcmp(section, "tags") == 0)
+		return tags_conf_set(&c->tags, key, value, name, err);
 #define IS(s) (strcmp(name, s) == 0)
 	if (IS("input.endpoint"))
 		return set_endpoint(c->input, value, name, err);
@@ -231,7 +234,7 @@ int
 conf_set_assignment(struct conf *c, const char *assignment, struct err *err)
 {
 	const char *eq = strchr(assignment, '='), *dot;
-	char section[64], key[64];
+	char section[64], key[128];
 
 	dot = memchr(assignment, '.', eq ? (size_t)(eq - assignment) : 0);
 	if (eq == NULL || dot == NULL ||

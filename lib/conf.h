@@ -33,6 +33,14 @@
  *                    connecting (">tcp://") sockets talk to
  *   limits.max_message_bytes, limits.max_text_bytes, limits.max_depth,
  *   limits.max_items
+ *   tags.top_threshold   0.2: labels with p >= this are in "top"
+ *   tags.top_threshold.TASK  the same for one task
+ *   tags.uncertain_below 0.6: "uncertain" is true when p is below this
+ *   tags.uncertain_below.TASK  the same for one task
+ *   tags.explain         0..32 "why" terms for messages without "explain"
+ *                        (default 0: none)
+ * (tags.h has the details; the TASK must be a loaded task, which the
+ * daemon checks when it loads the models, not conf_check.)
  */
 #ifndef NC_CONF_H
 #define NC_CONF_H
@@ -40,6 +48,7 @@
 #include "err.h"
 #include "log.h"
 #include "msg.h"
+#include "tags.h"
 
 #define CONF_STR 512
 
@@ -70,6 +79,7 @@ struct conf {
 	char curve_clients_dir[CONF_STR];
 	char curve_upstream_key[CONF_STR];
 	struct msg_limits limits;
+	struct tags_conf tags;
 };
 
 void conf_default(struct conf *c);

@@ -1191,6 +1191,69 @@ model_decision_values(const struct model *m, const struct feat_vec *x,
 	return 0;
 }
 
+/* Insert w into the sorted top list out[0..*n) of at most k entries. */
+static void
+why_insert(struct model_why *out, size_t *n, size_t k, int32_t f, double c)
+{
+	size_t i = *n;
+
+	if (i == k) {
+		if (!(c > out[k - 1].contrib))
+			return;	/* ties keep the lower (earlier) id */
+		i--;
+	} else {
+		(*n)++;
+	}
+	for (; i > 0 && c > out[i - 1].contrib; i--)
+		out[i] = out[i - 1];
+	out[i].feature = f;
+	out[i].contrib = c;
+}
+
+int
+model_explain(const struct model *m, const struct feat_vec *x, int label,
+    size_t k, struct model_why *out, size_t *n)
+{
+	const struct svm_model *svm = m->svm;
+	int nc = svm->nr_class, me = -1, o;
+	size_t i, np = m->npairs;
+
+	*n = 0;
+	if (m->w == NULL)
+		return -1;
+	for (o = 0; o < nc; o++)
+		if (svm->label[o] == label)
+			me = o;
+	if (me < 0 || k == 0)
+		return 0;
+	for (i = 0; i < x->n; i++) {
+		const double *w;
+		double sum = 0.0;
+
+		if ((size_t)x->idx[i] >= m->dim)
+			continue;	/* weight 0 in every pair */
+		w = m->w + (size_t)x->idx[i] * np;
+		/*
+		 * Pair (a, b), a < b, is number a*nc - a*(a+1)/2 + b-a-1 in
+		 * libsvm's order; its decision value favours a when positive.
+		 */
+		for (o = 0; o < nc; o++) {
+			int a = o < me ? o : me, b = o < me ? me : o;
+			size_t p = (size_t)a * (size_t)nc -
+			    (size_t)a * (size_t)(a + 1) / 2 +
+			    (size_t)(b - a - 1);
+
+			if (o == me)
+				continue;
+			sum += me == a ? w[p] : -w[p];
+		}
+		sum *= x->val[i];
+		if (sum > 0.0)
+			why_insert(out, n, k, x->idx[i], sum);
+	}
+	return 0;
+}
+
 int
 model_is_linear_fast(const struct model *m)
 {

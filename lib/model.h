@@ -101,6 +101,29 @@ int model_decision_values(const struct model *m, const struct feat_vec *x,
  */
 int model_is_linear_fast(const struct model *m);
 
+/* One term of an explanation: a feature and its contribution. */
+struct model_why {
+	int32_t feature;	/* 0-based feature id */
+	double contrib;
+};
+
+/*
+ * Explain the class label for x: the at most k features of x with the
+ * largest positive contribution to it, largest first (ties: lower feature
+ * id first), into out[0..*n).  A feature's contribution is its value in x
+ * times the sum of its weights over the k-1 one-vs-one pairs that involve
+ * label, each taken with the sign that favours label (libsvm's decision
+ * value of the pair (i, j) is positive for i): the part of those pairs'
+ * decision values, signed towards label, that the feature makes.  The
+ * pairs' biases (rho) belong to no feature and are left out.  Features
+ * with a contribution <= 0 are not listed, so short articles give fewer
+ * than k.  Costs one pass over x's features reading k-1 of each feature's
+ * weights; no allocation.  -1 (and *n = 0) if the model has no fast path
+ * (model_is_linear_fast): the collapsed weights are what is explained.
+ */
+int model_explain(const struct model *m, const struct feat_vec *x, int label,
+    size_t k, struct model_why *out, size_t *n);
+
 /*
  * Write x as one line of libsvm's sparse format "label id:value ..." with
  * 1-based ids and values printed so that strtod reads them back exactly.

@@ -92,6 +92,7 @@ static const char *const code_names[MSG_NCODES] = {
 	[MSG_DUPLICATE_KEY] = "duplicate_key",
 	[MSG_MULTIPART] = "multipart",
 	[MSG_TRAILING_BYTES] = "trailing_bytes",
+	[MSG_BAD_EXPLAIN] = "bad_explain",
 	[MSG_INTERNAL] = "internal",
 };
 
@@ -416,17 +417,44 @@ utf8_field(const char *p, size_t n, const char *name, struct msg_error *e)
 	return 0;
 }
 
-enum { F_ID, F_TITLE, F_TEXT, F_N };
+enum { F_ID, F_TITLE, F_TEXT, F_EXPLAIN, F_N };
+
+/* "explain": nil or absent is -1, else an integer in 0..WHY_MAX. */
+static int
+explain_field(const msgpack_object *v, int *out, struct msg_error *e)
+{
+	*out = -1;
+	if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    v->via.u64 <= CLASSIFIER_WHY_MAX) {
+		*out = (int)v->via.u64;
+		return 0;
+	}
+	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return msg_fail(e, MSG_BAD_EXPLAIN, "field 'explain' is "
+		    "%" PRIu64 ", expected an integer in 0..%d", v->via.u64,
+		    CLASSIFIER_WHY_MAX);
+	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return msg_fail(e, MSG_BAD_EXPLAIN, "field 'explain' is "
+		    "%" PRId64 ", expected an integer in 0..%d", v->via.i64,
+		    CLASSIFIER_WHY_MAX);
+	return msg_fail(e, MSG_BAD_EXPLAIN, "field 'explain' must be an "
+	    "integer in 0..%d, got %s", CLASSIFIER_WHY_MAX,
+	    type_name(v->type));
+}
 
 static int
 decode_fields(struct msg_decoder *d, const struct msg_limits *lim,
     struct msg_article *art, struct msg_error *e)
 {
-	static const char *const names[F_N] = { "id", "title", "text" };
+	static const char *const names[F_N] = {
+		"id", "title", "text", "explain"
+	};
 	const msgpack_object_map *m = &d->root.via.map;
-	const msgpack_object *f[F_N] = { NULL, NULL, NULL };
+	const msgpack_object *f[F_N] = { NULL, NULL, NULL, NULL };
 	const msgpack_object *id;
-	int dup[F_N] = { 0, 0, 0 };
+	int dup[F_N] = { 0, 0, 0, 0 };
 	const char *tp, *xp;
 	size_t tn, xn;
 	uint32_t i;
@@ -480,6 +508,11 @@ decode_fields(struct msg_decoder *d, const struct msg_limits *lim,
 		    lim->max_text);
 	if (utf8_field(tp, tn, "title", e) == -1 ||
 	    utf8_field(xp, xn, "text", e) == -1)
+		return -1;
+	if (dup[F_EXPLAIN])
+		return msg_fail(e, MSG_DUPLICATE_KEY,
+		    "key 'explain' appears more than once");
+	if (explain_field(f[F_EXPLAIN], &art->explain, e) == -1)
 		return -1;
 	art->title = tp;
 	art->tlen = tn;
@@ -564,9 +597,43 @@ pack_patchable(msgpack_packer *pk, struct buf *out, const char *key,
 	return out->len - 8;
 }
 
+/* The "top" array of one task: labels with p >= threshold, best first. */
+static void
+pack_top(msgpack_packer *pk, const struct bundle *b,
+    const struct classifier_out *r, double threshold)
+{
+	size_t nl = bundle_nlabels(b);
+	int i = -1;
+
+	msgpack_pack_array(pk, tags_top_count(r->prob, nl, r->label,
+	    threshold));
+	while ((i = tags_top_next(r->prob, nl, r->label, threshold, i)) >= 0)
+		pack_cstr(pk, bundle_label(b, (size_t)i));
+}
+
+/* The "why" array: [term, contribution] pairs, or nil if unexplained. */
+static void
+pack_why(msgpack_packer *pk, const struct bundle *b,
+    const struct classifier_out *r)
+{
+	const struct feat_vocab *v = bundle_vocab(b);
+	size_t i;
+
+	if (!r->explained) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	msgpack_pack_array(pk, r->nwhy);
+	for (i = 0; i < r->nwhy; i++) {
+		msgpack_pack_array(pk, 2);
+		pack_cstr(pk, feat_vocab_term(v, (size_t)r->why[i].feature));
+		msgpack_pack_double(pk, r->why[i].contrib);
+	}
+}
+
 void
 msg_encode_result(const struct msg_decoder *d, const struct classifier *c,
-    const struct classifier_out *res, struct msg_out_opts *o,
+    const struct classifier_out *res, size_t explain, struct msg_out_opts *o,
     struct buf *out)
 {
 	const msgpack_object_map *m = &d->root.via.map;
@@ -598,7 +665,7 @@ msg_encode_result(const struct msg_decoder *d, const struct classifier *c,
 		nl = bundle_nlabels(b);
 		assert(res[i].label >= 0 && (size_t)res[i].label < nl);
 		pack_cstr(&pk, bundle_task(b));
-		msgpack_pack_map(&pk, 3);
+		msgpack_pack_map(&pk, explain > 0 ? 6 : 5);
 		pack_cstr(&pk, "label");
 		pack_cstr(&pk, bundle_label(b, (size_t)res[i].label));
 		pack_cstr(&pk, "p");
@@ -608,6 +675,19 @@ msg_encode_result(const struct msg_decoder *d, const struct classifier *c,
 		for (j = 0; j < nl; j++) {
 			pack_cstr(&pk, bundle_label(b, j));
 			msgpack_pack_double(&pk, res[i].prob[j]);
+		}
+		pack_cstr(&pk, "top");
+		pack_top(&pk, b, &res[i], tags_top_threshold(o->tags,
+		    bundle_task(b)));
+		pack_cstr(&pk, "uncertain");
+		if (res[i].prob[res[i].label] < tags_uncertain_below(o->tags,
+		    bundle_task(b)))
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+		if (explain > 0) {
+			pack_cstr(&pk, "why");
+			pack_why(&pk, b, &res[i]);
 		}
 	}
 	pack_cstr(&pk, "models");

@@ -4,10 +4,13 @@
  *
  * Input: one msgpack map.  "id" (string or integer) is required; "title" and
  * "text" are UTF-8 strings (nil counts as absent), at least one non-empty;
- * every other key is passed through.  Output: the input map (minus any
- * "tags", "models", "seq", "t_us" keys it had, and minus title/text when
- * include_text is off) followed by "tags", "models" and, for the daemon,
- * "seq" and "t_us".  Errors: a map {"id"?, "seq"?, "error", "detail"}.
+ * "explain" (optional, nil counts as absent) is an integer in
+ * 0..CLASSIFIER_WHY_MAX; every other key is passed through, "explain" too.
+ * Output: the input map (minus any "tags", "models", "seq", "t_us" keys it
+ * had, and minus title/text when include_text is off) followed by "tags",
+ * "models" and, for the daemon, "seq" and "t_us".  Each task's tag is
+ * {"label", "p", "scores", "top", "uncertain"} plus "why" when asked for
+ * (tags.h).  Errors: a map {"id"?, "seq"?, "error", "detail"}.
  *
  * The offline classifier reuses this exact path: a JSON line is converted to
  * msgpack (msg_from_json), decoded, scored and encoded like a wire message,
@@ -25,6 +28,7 @@
 #include "buf.h"
 #include "classifier.h"
 #include "err.h"
+#include "tags.h"
 
 enum msg_code {
 	MSG_OK = 0,
@@ -42,6 +46,7 @@ enum msg_code {
 	MSG_DUPLICATE_KEY,	/* "id", "title" or "text" given twice */
 	MSG_MULTIPART,
 	MSG_TRAILING_BYTES,
+	MSG_BAD_EXPLAIN,	/* "explain" not an integer in 0..32 */
 	MSG_INTERNAL,
 	MSG_NCODES
 };
@@ -69,6 +74,7 @@ struct msg_article {
 	size_t tlen;
 	const char *text;
 	size_t xlen;
+	int explain;		/* "why" terms asked for; -1 if not said */
 };
 
 struct msg_decoder;
@@ -94,6 +100,8 @@ int msg_decode(struct msg_decoder *d, const void *data, size_t len,
 
 struct msg_out_opts {
 	int include_text;	/* keep title/text in the output */
+	/* top, uncertain and explain settings; NULL: the defaults */
+	const struct tags_conf *tags;
 	int with_seq;		/* add "seq" (and "t_us") */
 	uint64_t seq;
 	uint64_t t_us;
@@ -111,10 +119,12 @@ struct msg_out_opts {
 
 /*
  * Append to out the result map for the message last decoded by d, with the
- * "tags" of every task of c from res and the "models" versions.
+ * "tags" of every task of c from res (top and uncertain from o->tags; "why"
+ * for every task if explain > 0: the terms of res[i].why, or nil where
+ * res[i].explained is 0) and the "models" versions.
  */
 void msg_encode_result(const struct msg_decoder *d, const struct classifier *c,
-    const struct classifier_out *res, struct msg_out_opts *o,
+    const struct classifier_out *res, size_t explain, struct msg_out_opts *o,
     struct buf *out);
 
 /*

@@ -54,13 +54,17 @@ pipeline_run(struct pipeline *p, const struct classifier *c,
 	const struct classifier_out *res;
 	struct msg_article art;
 	struct err err;
+	size_t explain;
 
 	if (msg_decode(p->dec, data, len, lim, &art, e) == -1) {
 		emit_error(p, e, o, env, body);
 		return -1;
 	}
-	if (classifier_run(c, art.title, art.tlen, art.text, art.xlen, p->cs,
-	    &res, &err) == -1) {
+	/* The message's "explain", else the configured default. */
+	explain = (size_t)(art.explain >= 0 ? art.explain :
+	    tags_explain(o->tags));
+	if (classifier_run(c, art.title, art.tlen, art.text, art.xlen, explain,
+	    p->cs, &res, &err) == -1) {
 		/* msg_decode checked UTF-8 already: this is a defect. */
 		e->code = MSG_INTERNAL;
 		snprintf(e->detail, sizeof(e->detail), "%s", err.msg);
@@ -68,7 +72,7 @@ pipeline_run(struct pipeline *p, const struct classifier *c,
 		return -1;
 	}
 	msg_envelope(c, res, order, norder, env);
-	msg_encode_result(p->dec, c, res, o, body);
+	msg_encode_result(p->dec, c, res, explain, o, body);
 	return 0;
 }
 

@@ -24,8 +24,11 @@ void pipeline_destroy(struct pipeline **pp);
 /*
  * Score the msgpack message data[0..len) with every task of c.  Appends the
  * envelope (labels of tasks order[0..norder) joined by ".", or "_error") to
- * env and the result or error map to body.  Returns 0 for a result, or -1
- * after writing an error map, with e filled in.
+ * env and the result or error map to body.  Each tag's "top" and
+ * "uncertain" follow o->tags; "why" is explained with the message's
+ * "explain" if it has one, else tags_explain(o->tags) (0: no "why", no
+ * extra work).  Returns 0 for a result, or -1 after writing an error map,
+ * with e filled in.
  */
 int pipeline_run(struct pipeline *p, const struct classifier *c,
     const size_t *order, size_t norder, const void *data, size_t len,

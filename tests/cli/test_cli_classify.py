@@ -17,7 +17,9 @@ def check_tags(res, models_dir, tasks):
     for task in tasks:
         m = meta(models_dir / task)
         tag = res["tags"][task]
-        assert list(tag) == ["label", "p", "scores"]
+        # The keys of today plus top and uncertain (defaults 0.2 and 0.6);
+        # "why" only on request.
+        assert list(tag) == ["label", "p", "scores", "top", "uncertain"]
         scores = tag["scores"]
         assert list(scores) == m["labels"]
         best = max(scores.values())
@@ -28,6 +30,11 @@ def check_tags(res, models_dir, tasks):
         assert abs(sum(scores.values()) - 1.0) < 1e-9
         assert all(0.0 <= v <= 1.0 for v in scores.values())
         assert res["models"][task] == m["version"]
+        assert tag["top"][0] == tag["label"]
+        assert tag["top"][1:] == [
+            k for k, v in sorted(scores.items(), key=lambda kv: -kv[1])
+            if v >= 0.2 and k != tag["label"]]
+        assert tag["uncertain"] is (tag["p"] < 0.6)
 
 
 def test_classify_good(models, data):

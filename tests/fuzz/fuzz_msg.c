@@ -83,7 +83,7 @@ one_decode(struct msg_decoder *d, const uint8_t *data, size_t size,
 	buf_init(&json);
 	ok = msg_decode(d, data, size, lim, &art, &e) == 0;
 	if (ok) {
-		msg_encode_result(d, &fake_classifier_two, fake_results, o,
+		msg_encode_result(d, &fake_classifier_two, fake_results, 0, o,
 		    &out);
 		check(msg_to_json(out.data, out.len, &json, &err) == 0,
 		    "msg_to_json of a result", err.msg);

@@ -406,7 +406,9 @@ def classify(models_dir, arts):
 
 
 def assert_same_tags(got, want, tol=1e-12):
-    """Tags equal: same tasks, labels, label sets, p and scores to tol."""
+    """Tags equal: same tasks, labels, label sets, p and scores to tol,
+    the same top lists and uncertain flags, and the same why terms (their
+    contributions to tol)."""
     assert set(got) == set(want)
     for task in want:
         g, w = got[task], want[task]
@@ -415,6 +417,13 @@ def assert_same_tags(got, want, tol=1e-12):
         assert list(g["scores"]) == list(w["scores"]), task
         for label, p in w["scores"].items():
             assert abs(g["scores"][label] - p) <= tol, (task, label)
+        assert g["top"] == w["top"], task
+        assert g["uncertain"] is w["uncertain"], task
+        assert ("why" in g) == ("why" in w), task
+        if w.get("why") is not None:
+            assert [t for t, _ in g["why"]] == [t for t, _ in w["why"]]
+            for (_, gc), (_, wc) in zip(g["why"], w["why"]):
+                assert abs(gc - wc) <= tol, task
 
 
 def envelope_of(tags):

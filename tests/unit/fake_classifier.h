@@ -11,7 +11,9 @@
  * includes msg.c.  Include it once per program, before using msg_*.
  *
  * The fake has the tasks "sentiment" (negative, neutral, positive) and
- * "topic" (business, tech), sorted by name like the real one.
+ * "topic" (business, tech), sorted by name like the real one.  Its
+ * vocabulary is fake_terms, shared by both tasks; fake_results_why are
+ * fake_results with explanations (topic's model cannot explain).
  */
 #ifndef NC_FAKE_CLASSIFIER_H
 #define NC_FAKE_CLASSIFIER_H
@@ -22,6 +24,8 @@
 #define bundle_version fake_bundle_version
 #define bundle_nlabels fake_bundle_nlabels
 #define bundle_label fake_bundle_label
+#define bundle_vocab fake_bundle_vocab
+#define feat_vocab_term fake_feat_vocab_term
 
 #define msg_code_name fake_msg_code_name
 #define msg_limits_default fake_msg_limits_default
@@ -60,6 +64,15 @@ struct classifier {
 	size_t n;
 };
 
+struct feat_vocab {
+	const char *const *terms;
+};
+
+static const char *const fake_terms[] = {
+	"gains", "profit rose", "shares", "caf\xc3\xa9 \"q\"",
+};
+static const struct feat_vocab fake_vocab = { fake_terms };
+
 static const char *const fake_sentiment_labels[] = {
 	"negative", "neutral", "positive"
 };
@@ -76,8 +89,15 @@ static const struct classifier fake_classifier_two = { fake_bundles, 2 };
 static const double fake_prob_sentiment[] = { 0.125, 0.25, 0.625 };
 static const double fake_prob_topic[] = { 0.75, 0.25 };
 static const struct classifier_out fake_results[] = {
-	{ 2, fake_prob_sentiment },
-	{ 0, fake_prob_topic },
+	{ 2, fake_prob_sentiment, NULL, 0, 0 },
+	{ 0, fake_prob_topic, NULL, 0, 0 },
+};
+static const struct model_why fake_why[] = {
+	{ 1, 0.5 }, { 3, 0.25 }, { 0, 0.125 },
+};
+static const struct classifier_out fake_results_why[] = {
+	{ 2, fake_prob_sentiment, fake_why, 3, 1 },
+	{ 0, fake_prob_topic, NULL, 0, 0 },
 };
 
 size_t
@@ -114,6 +134,19 @@ const char *
 bundle_label(const struct bundle *b, size_t i)
 {
 	return b->labels[i];
+}
+
+const struct feat_vocab *
+bundle_vocab(const struct bundle *b)
+{
+	(void)b;
+	return &fake_vocab;
+}
+
+const char *
+feat_vocab_term(const struct feat_vocab *v, size_t i)
+{
+	return v->terms[i];
 }
 
 #endif

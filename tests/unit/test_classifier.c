@@ -333,7 +333,7 @@ test_run(void **state)
 		const struct doc *d = &fx->test[i];
 
 		if (classifier_run(fx->c, d->title, strlen(d->title), d->text,
-		    strlen(d->text), s, &out, &err) == -1)
+		    strlen(d->text), 0, s, &out, &err) == -1)
 			fail_msg("%s", err.msg);
 		check_against_bundles(fx->c, d, out);
 		right_senti += out[0].label == d->senti;
@@ -363,7 +363,7 @@ test_ambiguous(void **state)
 		if (i % 10 == 0)
 			d.title[0] = d.text[0] = '\0';
 		assert_int_equal(classifier_run(fx->c, d.title,
-		    strlen(d.title), d.text, strlen(d.text), s, &out, &err),
+		    strlen(d.title), d.text, strlen(d.text), 0, s, &out, &err),
 		    0);
 		check_against_bundles(fx->c, &d, out);
 	}
@@ -378,14 +378,14 @@ test_invalid_utf8(void **state)
 	const struct classifier_out *out;
 	struct err err;
 
-	assert_int_equal(classifier_run(fx->c, "ok \xff", 4, "fine", 4, s,
+	assert_int_equal(classifier_run(fx->c, "ok \xff", 4, "fine", 4, 0, s,
 	    &out, &err), -1);
 	assert_non_null(strstr(err.msg, "title"));
-	assert_int_equal(classifier_run(fx->c, "ok", 2, "bad \xc3(", 6, s,
+	assert_int_equal(classifier_run(fx->c, "ok", 2, "bad \xc3(", 6, 0, s,
 	    &out, &err), -1);
 	assert_non_null(strstr(err.msg, "text"));
 	/* The scratch is still usable afterwards. */
-	assert_int_equal(classifier_run(fx->c, "goal", 4, "match", 5, s,
+	assert_int_equal(classifier_run(fx->c, "goal", 4, "match", 5, 0, s,
 	    &out, &err), 0);
 	assert_string_equal(bundle_label(classifier_bundle(fx->c, 1),
 	    (size_t)out[1].label), "sport");
@@ -411,11 +411,11 @@ test_scratch_reuse(void **state)
 	make_bundle(fx, dir, "sentiment", 1);
 	assert_int_equal(classifier_load(dir, &small, &err), 0);
 	assert_int_equal(classifier_ntasks(small), 1);
-	assert_int_equal(classifier_run(small, "x", 1, "great", 5, s, &out,
+	assert_int_equal(classifier_run(small, "x", 1, "great", 5, 0, s, &out,
 	    &err), 0);
 	assert_int_equal(out[0].label, 1);
-	assert_int_equal(classifier_run(fx->c, "x", 1, "awful", 5, s, &first,
-	    &err), 0);
+	assert_int_equal(classifier_run(fx->c, "x", 1, "awful", 5, 0, s,
+	    &first, &err), 0);
 	assert_int_equal(first[0].label, 0);
 	p0 = first[0].prob;
 	p1 = first[1].prob;
@@ -424,7 +424,7 @@ test_scratch_reuse(void **state)
 		const struct doc *d = &fx->test[i];
 
 		assert_int_equal(classifier_run(fx->c, d->title,
-		    strlen(d->title), d->text, strlen(d->text), s, &out,
+		    strlen(d->title), d->text, strlen(d->text), 0, s, &out,
 		    &err), 0);
 		assert_ptr_equal(out, first);
 		assert_ptr_equal(out[0].prob, p0);
@@ -457,7 +457,7 @@ worker_run(void *arg)
 			const struct doc *d = &w->fx->test[i];
 
 			if (classifier_run(w->fx->c, d->title,
-			    strlen(d->title), d->text, strlen(d->text), s,
+			    strlen(d->title), d->text, strlen(d->text), 0, s,
 			    &out, &err) == -1) {
 				w->failed = 1;
 				continue;

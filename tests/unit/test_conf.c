@@ -69,6 +69,10 @@ test_defaults(void **state)
 	assert_string_equal(c.curve_upstream_key, "");
 	msg_limits_default(&lim);
 	assert_memory_equal(&c.limits, &lim, sizeof(lim));
+	assert_true(c.tags.top_threshold == 0.2);
+	assert_true(c.tags.uncertain_below == 0.6);
+	assert_int_equal(c.tags.explain, 0);
+	assert_int_equal(c.tags.ntask, 0);
 	assert_int_equal(conf_check(&c, &err), 0);
 	assert_string_equal(conf_socket_name(CONF_PULL), "pull");
 	assert_string_equal(conf_socket_name(CONF_SUB), "sub");
@@ -365,9 +369,70 @@ test_set_assignment(void **state)
 	BADA("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaa.key=1", "expected section.key=value");
 	BADA("daemon.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-	    "kkkkkkkkkkkkkkkk=1", "expected section.key=value");
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkk=1", "expected section.key=value");
+	/* Keys up to 127 bytes: tags.top_threshold.TASK has room. */
+	BADA("daemon.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkk=1", "unknown key 'daemon.kkk");
 #undef BADA
 	assert_int_equal(c.threads, 3);
+}
+
+/* The [tags] keys, from the command line and from a file. */
+static void
+test_tags(void **state)
+{
+	struct conf c;
+	struct err err;
+	char path[160];
+	FILE *f;
+
+	(void)state;
+	conf_default(&c);
+	assert_int_equal(conf_set_assignment(&c, "tags.top_threshold=0.3",
+	    &err), 0);
+	assert_int_equal(conf_set_assignment(&c,
+	    "tags.top_threshold.sentiment=0.4", &err), 0);
+	assert_int_equal(conf_set(&c, "tags", "uncertain_below.topic", "0.7",
+	    &err), 0);
+	assert_int_equal(conf_set(&c, "tags", "explain", "4", &err), 0);
+	assert_true(tags_top_threshold(&c.tags, "sentiment") == 0.4);
+	assert_true(tags_top_threshold(&c.tags, "topic") == 0.3);
+	assert_true(tags_uncertain_below(&c.tags, "topic") == 0.7);
+	assert_true(tags_uncertain_below(&c.tags, "sentiment") == 0.6);
+	assert_int_equal(c.tags.explain, 4);
+	assert_int_equal(conf_set_assignment(&c, "tags.explain=33", &err), -1);
+	assert_string_equal(err.msg, "tags.explain: expected an integer in "
+	    "0..32, not '33'");
+	assert_int_equal(conf_set_assignment(&c,
+	    "tags.top_threshold.topic=1.01", &err), -1);
+	assert_string_equal(err.msg, "tags.top_threshold.topic: expected a "
+	    "probability in 0..1, not '1.01'");
+	assert_int_equal(conf_set(&c, "tags", "top", "1", &err), -1);
+	assert_string_equal(err.msg, "unknown key 'tags.top'");
+
+	snprintf(path, sizeof(path), "%s/tags.conf", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[tags]\ntop_threshold = 0.25\ntop_threshold.sentiment = 0.4\n"
+	    "uncertain_below = 0.5\nexplain = 3\n", f);
+	fclose(f);
+	conf_default(&c);
+	if (conf_load(path, &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(tags_top_threshold(&c.tags, "topic") == 0.25);
+	assert_true(tags_top_threshold(&c.tags, "sentiment") == 0.4);
+	assert_true(tags_uncertain_below(&c.tags, "topic") == 0.5);
+	assert_int_equal(c.tags.explain, 3);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[tags]\ntop_threshold = 0.25\n\nuncertain_below.topic = "
+	    "high\n", f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, &err), -1);
+	if (strstr(err.msg, "tags.conf:4: tags.uncertain_below.topic: "
+	    "expected a probability in 0..1, not 'high'") == NULL)
+		fail_msg("%s", err.msg);
 }
 
 static char *
@@ -703,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_set_bool_and_level),
 		cmocka_unit_test(test_set_unknown),
 		cmocka_unit_test(test_set_assignment),
+		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_check),

@@ -844,6 +844,149 @@ test_differential(void **state)
 	    diff_max_seen);
 }
 
+/*
+ * The reference explanation, from libsvm's own decision values (kernel
+ * sums over the support vectors, not the collapsed weights): feature f's
+ * weight in pair q is dec_q(e_f) - dec_q(0), e_f the unit vector of f.
+ * order[] is libsvm's class order from the model file's "label" line.
+ * Fills contrib[i] for each feature x->idx[i].
+ */
+static void
+reference_contrib(const struct model *m, const int *order,
+    const struct feat_vec *x, int label, struct model_scratch *s,
+    double *contrib)
+{
+	int k = model_nr_class(m), a, b, q;
+	double dec0[NCLASS * NCLASS], decf[NCLASS * NCLASS], one = 1.0;
+	struct feat_vec zero = { NULL, NULL, 0, 0 };
+	size_t i;
+
+	model_predict_libsvm(m, &zero, s, NULL, dec0);
+	for (i = 0; i < x->n; i++) {
+		struct feat_vec e = { &x->idx[i], &one, 1, 1 };
+
+		model_predict_libsvm(m, &e, s, NULL, decf);
+		contrib[i] = 0.0;
+		for (a = 0, q = 0; a < k; a++)
+			for (b = a + 1; b < k; b++, q++) {
+				if (order[a] == label)
+					contrib[i] += decf[q] - dec0[q];
+				else if (order[b] == label)
+					contrib[i] -= decf[q] - dec0[q];
+			}
+		contrib[i] *= x->val[i];
+	}
+}
+
+static void
+test_explain(void **state)
+{
+	struct fixture *fx = *state;
+	struct model_scratch *s = model_scratch_new();
+	struct model_why why[MAXNZ + 2];
+	double contrib[MAXNZ];
+	const size_t ks[] = { 1, 3, MAXNZ, MAXNZ + 2 };
+	int order[NCLASS], i, c, checked = 0;
+	char path[128], *text, *at;
+	struct err err;
+	size_t n, j, ki, r;
+
+	path_in(fx, "explain.model", path, sizeof(path));
+	assert_int_equal(model_save(fx->m, path, &err), 0);
+	text = read_text(path);
+	at = strstr(text, "\nlabel ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "\nlabel %d %d %d", &order[0], &order[1],
+	    &order[2]), 3);
+	free(text);
+
+	for (i = 0; i < NTEST; i++) {
+		const struct feat_vec *x = &fx->test[i].v;
+
+		for (c = 0; c < NCLASS; c++) {
+			reference_contrib(fx->m, order, x, c, s, contrib);
+			for (ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+				size_t want = 0, rank;
+
+				assert_int_equal(model_explain(fx->m, x, c,
+				    ks[ki], why, &n), 0);
+				for (j = 0; j < x->n; j++)
+					want += contrib[j] > 1e-12;
+				if (want > ks[ki])
+					want = ks[ki];
+				/* Borderline zeros may go either way. */
+				assert_true(n + 1 >= want && n <= ks[ki]);
+				for (r = 0; r < n; r++) {
+					/* why[r]'s reference, and its rank. */
+					for (j = 0; j < x->n &&
+					    x->idx[j] != why[r].feature; j++)
+						;
+					assert_true(j < x->n);
+					assert_true(fabs(why[r].contrib -
+					    contrib[j]) <= 1e-9);
+					assert_true(why[r].contrib > 0);
+					rank = 0;
+					for (j = 0; j < x->n; j++)
+						rank += contrib[j] >
+						    why[r].contrib + 1e-9;
+					assert_true(rank <= r);
+					if (r > 0)
+						assert_true(why[r].contrib <=
+						    why[r - 1].contrib);
+					checked++;
+				}
+			}
+		}
+		/* The predicted class is explained by its own features. */
+		model_explain(fx->m, x, fx->test[i].y, 1, why, &n);
+		assert_int_equal(n, 1);
+		assert_true(why[0].feature / 8 == fx->test[i].y);
+	}
+	assert_true(checked > NTEST * NCLASS);
+	/* k = 0: nothing, and no failure. */
+	assert_int_equal(model_explain(fx->m, &fx->test[0].v, 0, 0, why, &n),
+	    0);
+	assert_int_equal(n, 0);
+	model_scratch_destroy(&s);
+}
+
+/* A model too wide for the collapsed weights cannot explain. */
+static void
+test_explain_no_fast_path(void **state)
+{
+	static const char wide[] =
+	    "svm_type c_svc\n"
+	    "kernel_type linear\n"
+	    "nr_class 2\n"
+	    "total_sv 2\n"
+	    "rho 0.1\n"
+	    "label 0 1\n"
+	    "probA -2.5\n"
+	    "probB 0.01\n"
+	    "nr_sv 1 1\n"
+	    "SV\n"
+	    "1 1:0.5 70000000:0.25 \n"
+	    "-1 2:0.75 \n";
+	struct fixture *fx = *state;
+	struct model_why why[4];
+	struct model *m = NULL;
+	int32_t idx[2] = { 0, 1 };
+	double val[2] = { 1, 1 };
+	struct feat_vec v = { idx, val, 2, 2 };
+	char path[128];
+	struct err err;
+	size_t n = 99;
+
+	path_in(fx, "wide.model", path, sizeof(path));
+	write_text(path, wide);
+	if (model_load(path, &m, &err) == -1)
+		fail_msg("%s", err.msg);
+	assert_false(model_is_linear_fast(m));
+	assert_int_equal(model_explain(m, &v, 0, 4, why, &n), -1);
+	assert_int_equal(n, 0);
+	model_destroy(&m);
+}
+
 int
 main(void)
 {
@@ -863,6 +1006,8 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_truncated),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_explain_no_fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -155,7 +155,7 @@ test_code_names(void **state)
 		"ok", "not_json", "not_msgpack", "not_a_map", "missing_id",
 		"missing_text", "bad_type", "invalid_utf8", "too_large",
 		"text_too_long", "too_deep", "too_many_keys", "duplicate_key",
-		"multipart", "trailing_bytes", "internal",
+		"multipart", "trailing_bytes", "bad_explain", "internal",
 	};
 	int i;
 
@@ -590,20 +590,24 @@ test_encode_golden(void **state)
 {
 	static const char want[] =
 	    "\x84\xa2\x69\x64\x01\xa4\x74\x65\x78\x74\xa1\x61\xa4\x74\x61\x67"
-	    "\x73\x82\xa9\x73\x65\x6e\x74\x69\x6d\x65\x6e\x74\x83\xa5\x6c\x61"
+	    "\x73\x82\xa9\x73\x65\x6e\x74\x69\x6d\x65\x6e\x74\x85\xa5\x6c\x61"
 	    "\x62\x65\x6c\xa8\x70\x6f\x73\x69\x74\x69\x76\x65\xa1\x70\xcb\x3f"
 	    "\xe4\x00\x00\x00\x00\x00\x00\xa6\x73\x63\x6f\x72\x65\x73\x83\xa8"
 	    "\x6e\x65\x67\x61\x74\x69\x76\x65\xcb\x3f\xc0\x00\x00\x00\x00\x00"
 	    "\x00\xa7\x6e\x65\x75\x74\x72\x61\x6c\xcb\x3f\xd0\x00\x00\x00\x00"
 	    "\x00\x00\xa8\x70\x6f\x73\x69\x74\x69\x76\x65\xcb\x3f\xe4\x00\x00"
-	    "\x00\x00\x00\x00\xa5\x74\x6f\x70\x69\x63\x83\xa5\x6c\x61\x62\x65"
-	    "\x6c\xa8\x62\x75\x73\x69\x6e\x65\x73\x73\xa1\x70\xcb\x3f\xe8\x00"
-	    "\x00\x00\x00\x00\x00\xa6\x73\x63\x6f\x72\x65\x73\x82\xa8\x62\x75"
-	    "\x73\x69\x6e\x65\x73\x73\xcb\x3f\xe8\x00\x00\x00\x00\x00\x00\xa4"
-	    "\x74\x65\x63\x68\xcb\x3f\xd0\x00\x00\x00\x00\x00\x00\xa6\x6d\x6f"
-	    "\x64\x65\x6c\x73\x82\xa9\x73\x65\x6e\x74\x69\x6d\x65\x6e\x74\xac"
-	    "\x73\x65\x6e\x74\x69\x6d\x65\x6e\x74\x2d\x76\x31\xa5\x74\x6f\x70"
-	    "\x69\x63\xa8\x74\x6f\x70\x69\x63\x2d\x76\x37";
+	    "\x00\x00\x00\x00\xa3\x74\x6f\x70\x92\xa8\x70\x6f\x73\x69\x74\x69"
+	    "\x76\x65\xa7\x6e\x65\x75\x74\x72\x61\x6c\xa9\x75\x6e\x63\x65\x72"
+	    "\x74\x61\x69\x6e\xc2\xa5\x74\x6f\x70\x69\x63\x85\xa5\x6c\x61\x62"
+	    "\x65\x6c\xa8\x62\x75\x73\x69\x6e\x65\x73\x73\xa1\x70\xcb\x3f\xe8"
+	    "\x00\x00\x00\x00\x00\x00\xa6\x73\x63\x6f\x72\x65\x73\x82\xa8\x62"
+	    "\x75\x73\x69\x6e\x65\x73\x73\xcb\x3f\xe8\x00\x00\x00\x00\x00\x00"
+	    "\xa4\x74\x65\x63\x68\xcb\x3f\xd0\x00\x00\x00\x00\x00\x00\xa3\x74"
+	    "\x6f\x70\x92\xa8\x62\x75\x73\x69\x6e\x65\x73\x73\xa4\x74\x65\x63"
+	    "\x68\xa9\x75\x6e\x63\x65\x72\x74\x61\x69\x6e\xc2\xa6\x6d\x6f\x64"
+	    "\x65\x6c\x73\x82\xa9\x73\x65\x6e\x74\x69\x6d\x65\x6e\x74\xac\x73"
+	    "\x65\x6e\x74\x69\x6d\x65\x6e\x74\x2d\x76\x31\xa5\x74\x6f\x70\x69"
+	    "\x63\xa8\x74\x6f\x70\x69\x63\x2d\x76\x37";
 	struct msg_decoder *d = msg_decoder_new();
 	struct msg_out_opts o = { .include_text = 1 };
 	struct msg_limits lim;
@@ -619,7 +623,7 @@ test_encode_golden(void **state)
 	buf_add(&b, "\x82\xa2id\x01\xa4text\xa1" "a", 12);
 	assert_int_equal(msg_decode(d, b.data, b.len, &lim, &art, &e), 0);
 	buf_addstr(&out, "prefix");
-	msg_encode_result(d, &fake_classifier_two, fake_results, &o, &out);
+	msg_encode_result(d, &fake_classifier_two, fake_results, 0, &o, &out);
 	assert_int_equal(out.len, 6 + sizeof(want) - 1);
 	assert_memory_equal(out.data, "prefix", 6);
 	assert_memory_equal(out.data + 6, want, sizeof(want) - 1);
@@ -694,10 +698,19 @@ check_tags(const msgpack_object *r)
 	assert_key_at(tags, 0, "sentiment");
 	assert_key_at(tags, 1, "topic");
 	t = map_get(tags, "sentiment");
-	assert_int_equal(t->via.map.size, 3);
+	assert_int_equal(t->via.map.size, 5);
 	assert_key_at(t, 0, "label");
 	assert_key_at(t, 1, "p");
 	assert_key_at(t, 2, "scores");
+	assert_key_at(t, 3, "top");
+	assert_key_at(t, 4, "uncertain");
+	/* Default threshold 0.2: positive (0.625), then neutral (0.25). */
+	assert_int_equal(map_get(t, "top")->via.array.size, 2);
+	assert_str_obj(&map_get(t, "top")->via.array.ptr[0], "positive");
+	assert_str_obj(&map_get(t, "top")->via.array.ptr[1], "neutral");
+	assert_int_equal(map_get(t, "uncertain")->type,
+	    MSGPACK_OBJECT_BOOLEAN);
+	assert_false(map_get(t, "uncertain")->via.boolean);
 	assert_str_obj(map_get(t, "label"), "positive");
 	assert_int_equal(map_get(t, "p")->type, MSGPACK_OBJECT_FLOAT64);
 	assert_true(map_get(t, "p")->via.f64 == 0.625);
@@ -751,7 +764,7 @@ test_encode_result(void **state)
 	buf_add(&copy, b.data, b.len);
 	assert_int_equal(msg_decode(d, b.data, b.len, &lim, &art, &e), 0);
 	memset(b.data, 0, b.len);	/* the decoder has its own copy */
-	msg_encode_result(d, &fake_classifier_two, fake_results, &o, &out);
+	msg_encode_result(d, &fake_classifier_two, fake_results, 0, &o, &out);
 
 	unpack(&copy, &zin, &in);
 	unpack(&out, &zr, &r);
@@ -812,7 +825,7 @@ test_encode_result(void **state)
 	buf_reset(&out);
 	o.include_text = 0;
 	o.with_seq = 0;
-	msg_encode_result(d, &fake_classifier_two, fake_results, &o, &out);
+	msg_encode_result(d, &fake_classifier_two, fake_results, 0, &o, &out);
 	unpack(&out, &zr, &r);
 	assert_int_equal(r.via.map.size, 13);
 	assert_null(map_get(&r, "title"));
@@ -1338,9 +1351,11 @@ test_offline_path(void **state)
 	    "{\"id\":7,\"title\":\"T\",\"text\":\"body\","
 	    "\"src\":{\"k\":[1.5,null]},\"tags\":{\"sentiment\":{\"label\":"
 	    "\"positive\",\"p\":0.625,\"scores\":{\"negative\":0.125,"
-	    "\"neutral\":0.25,\"positive\":0.625}},\"topic\":{\"label\":"
+	    "\"neutral\":0.25,\"positive\":0.625},\"top\":[\"positive\","
+	    "\"neutral\"],\"uncertain\":false},\"topic\":{\"label\":"
 	    "\"business\",\"p\":0.75,\"scores\":{\"business\":0.75,"
-	    "\"tech\":0.25}}},\"models\":{\"sentiment\":\"sentiment-v1\","
+	    "\"tech\":0.25},\"top\":[\"business\",\"tech\"],"
+	    "\"uncertain\":false}},\"models\":{\"sentiment\":\"sentiment-v1\","
 	    "\"topic\":\"topic-v7\"}}";
 	struct msg_decoder *d = msg_decoder_new();
 	struct msg_out_opts o = { .include_text = 1 };
@@ -1357,7 +1372,7 @@ test_offline_path(void **state)
 	msg_limits_default(&lim);
 	assert_int_equal(msg_from_json(line, strlen(line), &mp, &e), 0);
 	assert_int_equal(msg_decode(d, mp.data, mp.len, &lim, &art, &e), 0);
-	msg_encode_result(d, &fake_classifier_two, fake_results, &o, &out);
+	msg_encode_result(d, &fake_classifier_two, fake_results, 0, &o, &out);
 	assert_int_equal(msg_to_json(out.data, out.len, &json, &err), 0);
 	assert_string_equal(json.data, want);
 
@@ -1473,7 +1488,7 @@ poke(struct msg_decoder *d, const unsigned char *p, size_t n,
 		buf_reset(&json);
 		if (msg_decode(d, p, n, pass ? &tiny : &lim, &art, &e) == 0) {
 			msg_encode_result(d, &fake_classifier_two,
-			    fake_results, &o, &out);
+			    fake_results, 0, &o, &out);
 		} else {
 			if (e.code <= MSG_OK || e.code >= MSG_NCODES ||
 			    e.code == MSG_INTERNAL)
@@ -1539,6 +1554,205 @@ test_random(void **state)
 	msg_decoder_destroy(&d);
 }
 
+/* ---- "explain", "top", "uncertain", "why" ----------------------------- */
+
+/* Decode the JSON text j (converted to msgpack); the msg_decode result. */
+static int
+decode_json(struct msg_decoder *d, const char *j, struct msg_article *art,
+    struct msg_error *e)
+{
+	struct msg_limits lim;
+	struct buf b;
+	int rc;
+
+	buf_init(&b);
+	msg_limits_default(&lim);
+	assert_int_equal(msg_from_json(j, strlen(j), &b, e), 0);
+	rc = msg_decode(d, b.data, b.len, &lim, art, e);
+	buf_release(&b);
+	return rc;
+}
+
+static void
+test_decode_explain(void **state)
+{
+	static const struct {
+		const char *json;
+		int explain;	/* -2: a bad_explain error */
+		const char *detail;
+	} cases[] = {
+		{ "{\"id\":1,\"text\":\"a\"}", -1, NULL },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":null}", -1, NULL },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":0}", 0, NULL },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":5}", 5, NULL },
+		{ "{\"explain\":32,\"id\":1,\"text\":\"a\"}", 32, NULL },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":33}", -2,
+		    "field 'explain' is 33, expected an integer in 0..32" },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":-1}", -2,
+		    "field 'explain' is -1, expected an integer in 0..32" },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":9223372036854775807}",
+		    -2, NULL },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":2.0}", -2,
+		    "field 'explain' must be an integer in 0..32, got float" },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":\"3\"}", -2,
+		    "field 'explain' must be an integer in 0..32, got string" },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":true}", -2,
+		    "field 'explain' must be an integer in 0..32, got "
+		    "boolean" },
+		{ "{\"id\":1,\"text\":\"a\",\"explain\":[1]}", -2, NULL },
+	};
+	struct msg_decoder *d = msg_decoder_new();
+	struct msg_article art;
+	struct msg_error e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = decode_json(d, cases[i].json, &art, &e);
+
+		if (cases[i].explain == -2) {
+			if (rc != -1 || e.code != MSG_BAD_EXPLAIN)
+				fail_msg("%s: not bad_explain", cases[i].json);
+			/* The error still carries the id. */
+			assert_true(d->have_id);
+			if (cases[i].detail)
+				assert_string_equal(e.detail, cases[i].detail);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", cases[i].json, e.detail);
+		assert_int_equal(art.explain, cases[i].explain);
+	}
+	/* Given twice (msgpack allows it; JSON input does not). */
+	{
+		struct msg_limits lim;
+		struct buf b;
+
+		buf_init(&b);
+		msg_limits_default(&lim);
+		msg_w_map(&b, 4);
+		msg_w_str(&b, "id");
+		msg_w_uint(&b, 1);
+		msg_w_str(&b, "explain");
+		msg_w_uint(&b, 1);
+		msg_w_str(&b, "text");
+		msg_w_str(&b, "a");
+		msg_w_str(&b, "explain");
+		msg_w_uint(&b, 2);
+		assert_int_equal(msg_decode(d, b.data, b.len, &lim, &art, &e),
+		    -1);
+		assert_int_equal(e.code, MSG_DUPLICATE_KEY);
+		assert_non_null(strstr(e.detail, "'explain'"));
+		buf_release(&b);
+	}
+	assert_string_equal(msg_code_name(MSG_BAD_EXPLAIN), "bad_explain");
+	msg_decoder_destroy(&d);
+}
+
+/* Encode fake results for {"id":1,"text":"a"} as JSON text into json. */
+static void
+encode_json(const struct classifier_out *res, size_t explain,
+    const struct tags_conf *tc, struct buf *json)
+{
+	struct msg_decoder *d = msg_decoder_new();
+	struct msg_out_opts o = { .include_text = 0, .tags = tc };
+	struct msg_article art;
+	struct msg_error e;
+	struct buf out;
+	struct err err;
+
+	buf_init(&out);
+	assert_int_equal(decode_json(d, "{\"id\":1,\"text\":\"a\"}", &art,
+	    &e), 0);
+	msg_encode_result(d, &fake_classifier_two, res, explain, &o, &out);
+	buf_reset(json);
+	assert_int_equal(msg_to_json(out.data, out.len, json, &err), 0);
+	buf_release(&out);
+	msg_decoder_destroy(&d);
+}
+
+static void
+test_encode_top_uncertain(void **state)
+{
+	struct tags_conf tc;
+	struct buf json;
+	struct err err;
+
+	(void)state;
+	buf_init(&json);
+	/* Defaults (NULL and tags_conf_default agree). */
+	tags_conf_default(&tc);
+	encode_json(fake_results, 0, &tc, &json);
+	assert_string_equal(json.data, "{\"id\":1,\"tags\":{\"sentiment\":"
+	    "{\"label\":\"positive\",\"p\":0.625,\"scores\":{\"negative\":"
+	    "0.125,\"neutral\":0.25,\"positive\":0.625},\"top\":[\"positive\","
+	    "\"neutral\"],\"uncertain\":false},\"topic\":{\"label\":"
+	    "\"business\",\"p\":0.75,\"scores\":{\"business\":0.75,\"tech\":"
+	    "0.25},\"top\":[\"business\",\"tech\"],\"uncertain\":false}},"
+	    "\"models\":{\"sentiment\":\"sentiment-v1\",\"topic\":"
+	    "\"topic-v7\"}}");
+	/* The threshold is inclusive; per task; 0 lists every label. */
+	assert_int_equal(tags_conf_set(&tc, "top_threshold", "0.25", "t",
+	    &err), 0);
+	assert_int_equal(tags_conf_set(&tc, "top_threshold.topic", "0.26",
+	    "t", &err), 0);
+	encode_json(fake_results, 0, &tc, &json);
+	assert_non_null(strstr(json.data, "\"top\":[\"positive\","
+	    "\"neutral\"]"));
+	assert_non_null(strstr(json.data, "\"top\":[\"business\"]"));
+	assert_int_equal(tags_conf_set(&tc, "top_threshold", "0", "t", &err),
+	    0);
+	encode_json(fake_results, 0, &tc, &json);
+	assert_non_null(strstr(json.data, "\"top\":[\"positive\","
+	    "\"neutral\",\"negative\"]"));
+	/* Above the arg-max: the arg-max alone, never an empty list. */
+	assert_int_equal(tags_conf_set(&tc, "top_threshold", "1", "t", &err),
+	    0);
+	encode_json(fake_results, 0, &tc, &json);
+	assert_non_null(strstr(json.data, "\"top\":[\"positive\"]"));
+	/* uncertain: p < floor, so p == floor is not uncertain. */
+	assert_int_equal(tags_conf_set(&tc, "uncertain_below", "0.625", "t",
+	    &err), 0);
+	assert_int_equal(tags_conf_set(&tc, "uncertain_below.topic", "0.8",
+	    "t", &err), 0);
+	encode_json(fake_results, 0, &tc, &json);
+	assert_non_null(strstr(json.data, "\"positive\"],\"uncertain\":"
+	    "false}"));
+	assert_non_null(strstr(json.data, "\"business\"],\"uncertain\":"
+	    "true}"));
+	assert_null(strstr(json.data, "\"why\""));
+	buf_release(&json);
+}
+
+static void
+test_encode_why(void **state)
+{
+	struct buf json;
+
+	(void)state;
+	buf_init(&json);
+	/* Terms by feature id, in the order given, contributions exact;
+	   a task that cannot explain has "why": null. */
+	encode_json(fake_results_why, 3, NULL, &json);
+	assert_non_null(strstr(json.data, "\"uncertain\":false,\"why\":"
+	    "[[\"profit rose\",0.5],[\"caf\xc3\xa9 \\\"q\\\"\",0.25],"
+	    "[\"gains\",0.125]]},\"topic\":"));
+	assert_non_null(strstr(json.data, "\"uncertain\":false,\"why\":"
+	    "null}},\"models\""));
+	/* Explained with nothing to show: an empty list. */
+	{
+		const struct classifier_out none[] = {
+			{ 2, fake_prob_sentiment, fake_why, 0, 1 },
+			{ 0, fake_prob_topic, fake_why, 0, 1 },
+		};
+
+		encode_json(none, 1, NULL, &json);
+		assert_non_null(strstr(json.data, "\"why\":[]},\"topic\""));
+		assert_non_null(strstr(json.data, "\"why\":[]}},"));
+	}
+	buf_release(&json);
+}
+
 int
 main(void)
 {
@@ -1562,6 +1776,9 @@ main(void)
 		cmocka_unit_test(test_offline_path),
 		cmocka_unit_test(test_writer_reader),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_decode_explain),
+		cmocka_unit_test(test_encode_top_uncertain),
+		cmocka_unit_test(test_encode_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "model.h"
 #include "msg.h"
 #include "pipeline.h"
+#include "tags.h"
 
 #define DATA_SEED 424242u
 
@@ -355,6 +357,13 @@ check_tag(struct fixture *fx, json_t *o, const char *task)
 	assert_true(fabs(sum - 1.0) < 1e-9);
 	assert_string_equal(label, best);
 	assert_true(json_number_value(json_object_get(t, "p")) == bestp);
+	/* top starts with the label; uncertain is a boolean. */
+	assert_true(json_array_size(json_object_get(t, "top")) >= 1);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(t, "top"), 0)), label);
+	assert_true(json_is_boolean(json_object_get(t, "uncertain")));
+	assert_true(json_is_true(json_object_get(t, "uncertain")) ==
+	    (bestp < TAGS_UNCERTAIN_BELOW));
 }
 
 static void
@@ -674,37 +683,308 @@ test_many(void **state)
 	buf_release(&first);
 }
 
+#define NO_EXPLAIN LONG_MIN
+
+/* make_msg with an "explain" key (unless NO_EXPLAIN) after the others. */
+static void
+make_msg_explain(struct fixture *fx, const char *id, const char *title,
+    const char *text, long explain)
+{
+	make_msg(fx, id, -1, title, text);
+	if (explain == NO_EXPLAIN)
+		return;
+	/* One more entry: fixmap headers count entries in the low bits. */
+	assert_true(((unsigned char)fx->msg.data[0] & 0xf0) == 0x80);
+	fx->msg.data[0]++;
+	msg_w_str(&fx->msg, "explain");
+	msg_w_int(&fx->msg, explain);
+}
+
+/* Parse the "label" line of a bundle's svm.model: libsvm's class order. */
+static void
+libsvm_order(struct fixture *fx, const char *task, int *order, int k)
+{
+	char path[160], line[4096], *p, *end;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s/svm.model", fx->models, task);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "label ", 6) == 0)
+			break;
+	fclose(f);
+	assert_true(strncmp(line, "label ", 6) == 0);
+	p = line + 6;
+	for (i = 0; i < k; i++) {
+		order[i] = (int)strtol(p, &end, 10);
+		assert_true(end != p);
+		p = end;
+	}
+}
+
+/*
+ * Check one task's "why" against an independent computation: feature f's
+ * weight in each pair from libsvm's own decision values (support-vector
+ * kernel sums) of the unit vector e_f minus those of the zero vector,
+ * summed over the pairs of the chosen label with the sign towards it,
+ * times f's value in the article's vector.  Every term must be in the
+ * vocabulary and in the article; the list best first; every feature left
+ * out must contribute no more than the last one listed.
+ */
+static void
+check_why(struct fixture *fx, json_t *r, const char *task, const char *title,
+    const char *text, size_t k)
+{
+	json_t *t = json_object_get(json_object_get(r, "tags"), task);
+	json_t *why = json_object_get(t, "why"), *item;
+	const struct bundle *b;
+	const struct model *m;
+	const struct feat_vocab *v;
+	struct feat_scratch *fs = feat_scratch_new();
+	struct model_scratch *ms = model_scratch_new();
+	struct feat_vec x, zero = { NULL, NULL, 0, 0 };
+	double dec0[8], decf[8], one = 1.0, *contrib, last = INFINITY;
+	int order[4], label, nc, a, c, q, ti;
+	size_t i, j, n, listed = 0;
+	struct err err;
+
+	ti = classifier_task_index(fx->c, task);
+	assert_true(ti >= 0);
+	b = classifier_bundle(fx->c, (size_t)ti);
+	m = bundle_model(b);
+	v = bundle_vocab(b);
+	nc = model_nr_class(m);
+	assert_true(nc <= 4);
+	libsvm_order(fx, task, order, nc);
+	label = bundle_label_index(b, json_string_value(json_object_get(t,
+	    "label")));
+	assert_true(json_is_array(why));
+	n = json_array_size(why);
+	assert_true(n <= k);
+
+	feat_vec_init(&x);
+	assert_int_equal(feat_vectorize(v, title, strlen(title), text,
+	    strlen(text), fs, &x, &err), 0);
+	contrib = calloc(x.n + 1, sizeof(double));
+	assert_non_null(contrib);
+	model_predict_libsvm(m, &zero, ms, NULL, dec0);
+	for (i = 0; i < x.n; i++) {
+		struct feat_vec e = { &x.idx[i], &one, 1, 1 };
+
+		model_predict_libsvm(m, &e, ms, NULL, decf);
+		for (a = 0, q = 0; a < nc; a++)
+			for (c = a + 1; c < nc; c++, q++) {
+				if (order[a] == label)
+					contrib[i] += decf[q] - dec0[q];
+				else if (order[c] == label)
+					contrib[i] -= decf[q] - dec0[q];
+			}
+		contrib[i] *= x.val[i];
+	}
+	json_array_foreach(why, j, item) {
+		const char *term = json_string_value(json_array_get(item, 0));
+		double got = json_number_value(json_array_get(item, 1));
+		int32_t id;
+
+		assert_int_equal(json_array_size(item), 2);
+		assert_non_null(term);
+		id = feat_vocab_lookup(v, term, strlen(term));
+		if (id < 0)
+			fail_msg("%s: '%s' is not in the vocabulary", task,
+			    term);
+		assert_string_equal(feat_vocab_term(v, (size_t)id), term);
+		for (i = 0; i < x.n && x.idx[i] != id; i++)
+			;
+		if (i == x.n)
+			fail_msg("%s: '%s' is not in the article", task, term);
+		assert_true(fabs(got - contrib[i]) <= 1e-9);
+		assert_true(got > 0 && got <= last);
+		last = got;
+		listed++;
+	}
+	/* Nothing left out beats the last term listed; if fewer than k
+	   were listed, nothing left out contributes positively. */
+	for (i = 0; i < x.n; i++) {
+		int in = 0;
+
+		json_array_foreach(why, j, item)
+			in |= feat_vocab_lookup(v, json_string_value(
+			    json_array_get(item, 0)), strlen(json_string_value(
+			    json_array_get(item, 0)))) == x.idx[i];
+		if (in)
+			continue;
+		if (listed < k)
+			assert_true(contrib[i] <= 1e-12);
+		else
+			assert_true(contrib[i] <= last + 1e-12);
+	}
+	free(contrib);
+	feat_vec_release(&x);
+	feat_scratch_destroy(&fs);
+	model_scratch_destroy(&ms);
+}
+
+static void
+test_explain(void **state)
+{
+	static const struct {
+		const char *title, *text;
+	} arts[] = {
+		{ "Bank profit rises", "investors cheer as shares gain and the "
+		    "market rises on good profit, great year for the bank" },
+		{ "Great goal", "the team won the match with a great goal, "
+		    "best season for the coach" },
+		{ "", "terrible losses" },
+		{ "new chip", "" },
+	};
+	struct fixture *fx = *state;
+	struct tags_conf tc;
+	struct msg_out_opts o = { .include_text = 1, .tags = &tc };
+	struct msg_error e;
+	const size_t order[] = { 1, 0 }, ks[] = { 1, 3, 32 };
+	struct err err;
+	json_t *r;
+	size_t a, ki;
+
+	tags_conf_default(&tc);
+	for (a = 0; a < sizeof(arts) / sizeof(arts[0]); a++)
+		for (ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+			make_msg_explain(fx, "w", arts[a].title, arts[a].text,
+			    (long)ks[ki]);
+			assert_int_equal(run(fx, order, 2, &o, &e), 0);
+			r = body_json(fx);
+			/* explain is passed through like any other key. */
+			assert_int_equal(json_integer_value(json_object_get(r,
+			    "explain")), (json_int_t)ks[ki]);
+			check_tag(fx, r, "topic");
+			check_why(fx, r, "topic", arts[a].title, arts[a].text,
+			    ks[ki]);
+			check_why(fx, r, "sentiment", arts[a].title,
+			    arts[a].text, ks[ki]);
+			json_decref(r);
+		}
+	/* The first article has more than 3 terms for its topic. */
+	make_msg_explain(fx, "w", arts[0].title, arts[0].text, 3);
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+	r = body_json(fx);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(
+	    json_object_get(r, "tags"), "topic"), "why")), 3);
+	json_decref(r);
+
+	/* No "explain": the configured default; 0 in the message wins. */
+	make_msg(fx, "w", -1, arts[0].title, arts[0].text);
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+	r = body_json(fx);
+	assert_null(json_object_get(json_object_get(json_object_get(r, "tags"),
+	    "topic"), "why"));
+	json_decref(r);
+	assert_int_equal(tags_conf_set(&tc, "explain", "2", "k", &err), 0);
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+	r = body_json(fx);
+	check_why(fx, r, "topic", arts[0].title, arts[0].text, 2);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(
+	    json_object_get(r, "tags"), "topic"), "why")), 2);
+	json_decref(r);
+	make_msg_explain(fx, "w", arts[0].title, arts[0].text, 0);
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+	r = body_json(fx);
+	assert_null(json_object_get(json_object_get(json_object_get(r, "tags"),
+	    "sentiment"), "why"));
+	json_decref(r);
+
+	/* A bad value: one error, with the id; the next message scores. */
+	make_msg_explain(fx, "bad-1", arts[0].title, arts[0].text, 33);
+	check_error(fx, run(fx, order, 2, &o, &e), &e, MSG_BAD_EXPLAIN,
+	    "bad-1");
+	make_msg_explain(fx, "bad-2", arts[0].title, arts[0].text, -3);
+	check_error(fx, run(fx, order, 2, &o, &e), &e, MSG_BAD_EXPLAIN,
+	    "bad-2");
+	make_msg_explain(fx, "ok", arts[0].title, arts[0].text, 1);
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+}
+
+/* Per-task settings apply by task name, and must name a loaded task. */
+static void
+test_tags_conf(void **state)
+{
+	struct fixture *fx = *state;
+	struct tags_conf tc;
+	struct msg_out_opts o = { .include_text = 1, .tags = &tc };
+	struct msg_error e;
+	const size_t order[] = { 1, 0 };
+	struct err err;
+	json_t *r, *t;
+
+	tags_conf_default(&tc);
+	assert_int_equal(tags_conf_check(&tc, fx->c, &err), 0);
+	assert_int_equal(tags_conf_set(&tc, "top_threshold.topic", "0", "k",
+	    &err), 0);
+	assert_int_equal(tags_conf_set(&tc, "uncertain_below.sentiment", "1",
+	    "k", &err), 0);
+	assert_int_equal(tags_conf_check(&tc, fx->c, &err), 0);
+	make_msg(fx, "c", -1, "Great goal", "the team won the match");
+	assert_int_equal(run(fx, order, 2, &o, &e), 0);
+	r = body_json(fx);
+	t = json_object_get(json_object_get(r, "tags"), "topic");
+	assert_int_equal(json_array_size(json_object_get(t, "top")), 3);
+	assert_true(json_is_false(json_object_get(t, "uncertain")));
+	t = json_object_get(json_object_get(r, "tags"), "sentiment");
+	assert_true(json_is_true(json_object_get(t, "uncertain")));
+	json_decref(r);
+
+	assert_int_equal(tags_conf_set(&tc, "uncertain_below.topc", "0.5", "k",
+	    &err), 0);
+	assert_int_equal(tags_conf_check(&tc, fx->c, &err), -1);
+	assert_string_equal(err.msg, "tags.uncertain_below.topc: no task "
+	    "'topc' is loaded (tasks: 'sentiment', 'topic')");
+}
+
 /*
  * The per-article path makes no heap allocation in steady state: once the
  * pipeline's buffers have grown to the articles seen, scoring them again
- * (results and errors alike) allocates nothing.
+ * (results and errors alike, with and without explanations) allocates
+ * nothing.
  */
 static void
 test_no_allocation(void **state)
 {
-	static const char *const texts[] = {
-		"bank profit gains, market up",
-		"terrible worst losses at the bank, shares fell sharply",
-		"the team won the match after a late goal in the final",
-		"",
+	static const struct {
+		const char *text;
+		long explain;
+	} texts[] = {
+		{ "bank profit gains, market up", NO_EXPLAIN },
+		{ "terrible worst losses at the bank, shares fell sharply", 5 },
+		{ "the team won the match after a late goal in the final", 32 },
+		{ "", NO_EXPLAIN },
+		{ "the team won the match after a late goal in the final", 0 },
+		{ "bank profit gains, market up", 99 },
 	};
 	struct fixture *fx = *state;
 	struct pipeline *p;
-	struct msg_out_opts o = { .include_text = 1, .with_seq = 1 };
+	struct tags_conf tc;
+	struct msg_out_opts o = { .include_text = 1, .with_seq = 1,
+	    .tags = &tc };
 	struct msg_error e;
 	const size_t order[] = { 1, 0 };
 	size_t i, first = 0, last = 0;
+	struct err err;
 	int pass;
 
 	if (!COUNT_ALLOCS)
 		skip();	/* before allocating: skip() does not return */
+	tags_conf_default(&tc);
+	assert_int_equal(tags_conf_set(&tc, "explain", "2", "k", &err), 0);
+	assert_int_equal(tags_conf_set(&tc, "top_threshold.topic", "0", "k",
+	    &err), 0);
 	p = pipeline_new();
 	for (pass = 0; pass < 4; pass++)
 		for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 			size_t before;
 
-			make_msg(fx, "a", -1, i == 3 ? "" : "Headline here",
-			    texts[i]);
+			make_msg_explain(fx, "a", i == 3 ? "" :
+			    "Headline here", texts[i].text, texts[i].explain);
 			buf_reset(&fx->env);
 			buf_reset(&fx->body);
 			before = alloc_count;
@@ -732,6 +1012,8 @@ main(void)
 		cmocka_unit_test(test_pipeline_error),
 		cmocka_unit_test(test_no_id_leak),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_tags_conf),
 		cmocka_unit_test(test_no_allocation),
 	};
 
