@@ -640,8 +640,10 @@ heartbeat(struct server *s)
 	msg_w_str(&s->body, "pid");
 	msg_w_uint(&s->body, (uint64_t)getpid());
 	if (zmq_send(s->out, "_heartbeat", 10, ZMQ_SNDMORE | ZMQ_DONTWAIT)
-	    == -1)
-		return;	/* output busy: skip this beat */
+	    == -1) {
+		s->st.heartbeats_skipped++;	/* output busy */
+		return;
+	}
 	zmq_send(s->out, s->body.data, s->body.len, 0);
 	s->seq++;
 	s->st.heartbeats++;
