@@ -30,7 +30,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GCC)) \
              $(CFLAGS) -Ilib
 LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
-          -lsystemd -lm -pthread
+          -lsystemd -lmicrohttpd -lm -pthread
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC = $(wildcard lib/*.c)

@@ -20,12 +20,17 @@
  * a CURVE server (it binds) or client (it connects); ipc and inproc
  * sockets stay plain.  A reload re-reads the authorised client keys with
  * the models, and swaps both in only if both loaded.
+ *
+ * With http.listen set, the HTTP endpoint (http.h) is served on this
+ * thread too: its descriptor is polled with the sockets, and /metrics
+ * reads the counters directly.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -35,6 +40,7 @@
 #include "classifier.h"
 #include "curve.h"
 #include "endpoint.h"
+#include "http.h"
 #include "live.h"
 #include "log.h"
 #include "msg.h"
@@ -62,6 +68,7 @@ struct server {
 	struct stats st;
 	uint64_t seq;
 	uint64_t t_start_ns;
+	double t_start_unix;
 	uint64_t next_heartbeat_ns;
 	/* A job the workers could not take yet. */
 	zmq_msg_t pend_hdr, pend_payload;
@@ -75,7 +82,12 @@ struct server {
 	/* CURVE: the ZAP handler (NULL when off) and our keys. */
 	struct auth *auth;
 	struct curve_key key, upstream;
+	/* The HTTP endpoint (NULL when off), and what /health/ready says. */
+	struct http *http;
+	int ready;
 };
+
+static int start_http(struct server *s, struct err *err);
 
 static double
 since_ms(uint64_t t0)
@@ -358,10 +370,13 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	struct server *s = xcalloc(1, sizeof(*s));
 	struct classifier *c = NULL;
 	struct worker_conf wc;
+	struct timespec ts;
 	int i, n;
 
 	s->conf = *conf;
 	s->t_start_ns = worker_now_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->t_start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	stats_init(&s->st);
 	buf_init(&s->reply);
 	buf_init(&s->env);
@@ -398,11 +413,14 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 			goto fail;
 		s->nworkers++;
 	}
+	if (start_http(s, err) == -1)
+		goto fail;
 	log_info("input %s %s, output %s %s, control %s, %d workers",
 	    conf_socket_name(conf->input_type), conf->input,
 	    conf_socket_name(conf->output_type), conf->output, conf->control,
 	    n);
 	s->next_heartbeat_ns = s->t_start_ns;
+	s->ready = 1;
 	*out = s;
 	return 0;
 fail:
@@ -418,6 +436,7 @@ server_destroy(struct server **sp)
 
 	if (s == NULL)
 		return;
+	http_destroy(&s->http);
 	if (s->zctx)
 		zmq_ctx_shutdown(s->zctx);	/* workers see ETERM */
 	for (i = 0; i < s->nworkers; i++)
@@ -840,6 +859,52 @@ handle_control(struct server *s)
 	zmq_send(s->ctl, s->reply.data, s->reply.len, 0);
 }
 
+/* ---- HTTP ---- */
+
+static void
+http_snapshot(void *arg, struct http_snapshot *out)
+{
+	struct server *s = arg;
+	const struct classifier *c = live_current(s->live)->c;
+	size_t i;
+
+	out->st = &s->st;
+	out->workers = s->nworkers;
+	for (i = 0; i < classifier_ntasks(c) && i < HTTP_MAX_MODELS; i++) {
+		const struct bundle *b = classifier_bundle(c, i);
+
+		out->models[i].task = bundle_task(b);
+		out->models[i].version = bundle_version(b);
+		out->models[i].load_s = bundle_load_ms(b) / 1000.0;
+	}
+	out->nmodels = i;
+	out->curve = s->auth != NULL;
+	auth_counts_or_zero(s, &out->auth_accepted, &out->auth_refused);
+	out->start_time_s = s->t_start_unix;
+}
+
+static int
+http_ready(void *arg)
+{
+	const struct server *s = arg;
+
+	return s->ready;
+}
+
+static int
+start_http(struct server *s, struct err *err)
+{
+	struct http_source src = { http_snapshot, http_ready, s };
+
+	if (s->conf.http_listen[0] == '\0')
+		return 0;
+	if (http_new(s->conf.http_listen, &src, &s->http, err) == -1)
+		return err_prefix(err, "http.listen");
+	log_info("http on %s: /metrics, /health/live, /health/ready",
+	    s->conf.http_listen);
+	return 0;
+}
+
 /* ---- the loop ---- */
 
 int
@@ -854,13 +919,15 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 	struct err err;
 
 	for (;;) {
-		zmq_pollitem_t it[5];
+		zmq_pollitem_t it[6];
 		int n = 0, ictl, iin = -1, ijobs = -1, idone = -1, iout = -1;
+		int ihttp = -1;
 		long timeout = 1000;
 		uint64_t now = worker_now_ns();
 
 		if (*stop && !draining) {
 			draining = 1;
+			s->ready = 0;
 			drain_start = last_input = last_output = now;
 			log_info("stopping: reading what is queued, then "
 			    "finishing %llu in flight",
@@ -926,6 +993,12 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			    1000000u) + 1;
 		if (draining || timeout > 1000)
 			timeout = draining ? 20 : 1000;
+		if (s->http != NULL) {
+			it[n] = (zmq_pollitem_t){ NULL, http_fd(s->http),
+			    ZMQ_POLLIN, 0 };
+			ihttp = n++;
+			timeout = http_timeout_ms(s->http, timeout);
+		}
 		if (zmq_poll(it, n, timeout) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -934,6 +1007,9 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		}
 		if (it[ictl].revents & ZMQ_POLLIN)
 			handle_control(s);
+		if (ihttp >= 0 && ((it[ihttp].revents & ZMQ_POLLIN) ||
+		    http_timeout_ms(s->http, 1) == 0))
+			http_run(s->http);
 		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
 			flush_job(s);
 		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))
