@@ -24,6 +24,9 @@
  * With http.listen set, the HTTP endpoint (http.h) is served on this
  * thread too: its descriptor is polled with the sockets, and /metrics
  * reads the counters directly.
+ *
+ * Under a systemd unit with WatchdogSec=, the loop sends WATCHDOG=1 while
+ * it turns and the workers make progress (watchdog.h decides).
  */
 #include <errno.h>
 #include <math.h>
@@ -46,6 +49,7 @@
 #include "msg.h"
 #include "server.h"
 #include "stats.h"
+#include "watchdog.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -85,9 +89,13 @@ struct server {
 	/* The HTTP endpoint (NULL when off), and what /health/ready says. */
 	struct http *http;
 	int ready;
+	/* systemd's watchdog: jobs handed to the workers, results back. */
+	struct watchdog wd;
+	uint64_t jobs_sent, results_back;
 };
 
 static int start_http(struct server *s, struct err *err);
+static void start_watchdog(struct server *s);
 
 static double
 since_ms(uint64_t t0)
@@ -420,6 +428,7 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	    conf_socket_name(conf->output_type), conf->output, conf->control,
 	    n);
 	s->next_heartbeat_ns = s->t_start_ns;
+	start_watchdog(s);
 	s->ready = 1;
 	*out = s;
 	return 0;
@@ -480,6 +489,7 @@ flush_job(struct server *s)
 	/* Once the first frame is taken, ZeroMQ takes the rest. */
 	zmq_msg_send(&s->pend_payload, s->jobs, 0);
 	s->have_job = 0;
+	s->jobs_sent++;
 	return 0;
 }
 
@@ -592,6 +602,7 @@ read_done(struct server *s)
 	zmq_msg_recv(&s->pend_body, s->done, 0);
 	memcpy(&s->pend_done, zmq_msg_data(&hdr), sizeof(s->pend_done));
 	s->have_out = 1;
+	s->results_back++;
 	rc = 0;
 out:
 	zmq_msg_close(&hdr);
@@ -905,6 +916,44 @@ start_http(struct server *s, struct err *err)
 	return 0;
 }
 
+/* ---- systemd's watchdog ---- */
+
+static void
+start_watchdog(struct server *s)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		usec = 0;
+	watchdog_init(&s->wd, usec, worker_now_ns());
+	if (usec > 0)
+		log_info("systemd watchdog: %.1f s, pinged every %.1f s while "
+		    "the workers make progress", (double)usec / 1e6,
+		    (double)usec / 2e6);
+}
+
+/*
+ * Ping if due.  While a result waits for the output, the main thread does
+ * not read the workers' results, so they owe it nothing.
+ */
+static void
+tend_watchdog(struct server *s, uint64_t now)
+{
+	int was = watchdog_stalled(&s->wd);
+	uint64_t owed = s->have_out ? 0 : s->jobs_sent - s->results_back;
+
+	if (watchdog_check(&s->wd, now, owed, s->results_back))
+		sd_notify(0, "WATCHDOG=1");
+	if (watchdog_stalled(&s->wd) && !was)
+		log_error("the workers have returned nothing for %.1f s with "
+		    "%llu messages outstanding: no longer pinging the systemd "
+		    "watchdog", (double)s->wd.interval_ns / 1e9,
+		    (unsigned long long)owed);
+	else if (was && !watchdog_stalled(&s->wd))
+		log_warn("the workers make progress again: pinging the systemd "
+		    "watchdog");
+}
+
 /* ---- the loop ---- */
 
 int
@@ -966,6 +1015,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			*reload = 0;
 			server_reload(s, &err);
 		}
+		tend_watchdog(s, now);
 		if (hb_ns && now >= s->next_heartbeat_ns && !draining) {
 			heartbeat(s);
 			s->next_heartbeat_ns = now + hb_ns;
@@ -993,6 +1043,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			    1000000u) + 1;
 		if (draining || timeout > 1000)
 			timeout = draining ? 20 : 1000;
+		timeout = watchdog_timeout_ms(&s->wd, now, timeout);
 		if (s->http != NULL) {
 			it[n] = (zmq_pollitem_t){ NULL, http_fd(s->http),
 			    ZMQ_POLLIN, 0 };
