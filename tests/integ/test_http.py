@@ -276,3 +276,15 @@ def test_bad_addresses(models, tmp_path):
         "already in use" in r.stderr
     for mark in SANITIZER_MARKS:
         assert mark not in r.stderr, r.stderr
+
+
+def test_config_file(models, tmp_path):
+    conf = tmp_path / "newsclassd.conf"
+    conf.write_text("[http]\nlisten = 127.0.0.1:9101\n")
+    r = run_check("-c", conf, "-m", models)
+    assert (r.returncode, r.stdout) == (0, "configuration OK\n")
+    conf.write_text("[daemon]\nthreads = 1\n\n[http]\nlisten = 9101\n")
+    r = run_check("-c", conf, "-m", models)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"newsclassd: configuration error: {conf}:5: "
+                               "http.listen: '9101' must be HOST:PORT")
