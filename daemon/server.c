@@ -873,7 +873,7 @@ handle_control(struct server *s)
 /* ---- HTTP ---- */
 
 static void
-http_snapshot(void *arg, struct http_snapshot *out)
+snapshot_for_http(void *arg, struct http_snapshot *out)
 {
 	struct server *s = arg;
 	const struct classifier *c = live_current(s->live)->c;
@@ -895,7 +895,7 @@ http_snapshot(void *arg, struct http_snapshot *out)
 }
 
 static int
-http_ready(void *arg)
+ready_for_http(void *arg)
 {
 	const struct server *s = arg;
 
@@ -905,7 +905,7 @@ http_ready(void *arg)
 static int
 start_http(struct server *s, struct err *err)
 {
-	struct http_source src = { http_snapshot, http_ready, s };
+	struct http_source src = { snapshot_for_http, ready_for_http, s };
 
 	if (s->conf.http_listen[0] == '\0')
 		return 0;
