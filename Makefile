@@ -33,6 +33,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GC
              $(CPPFLAGS) $(CFLAGS) -Ilib
 LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
+# Only the daemon serves HTTP: the other programs do without the library
+# (and the TLS stack it brings along).
+DAEMON_LIBS = -lmicrohttpd
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC = $(wildcard lib/*.c)
@@ -66,12 +69,12 @@ $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/newsclassd: $(BUILD)/obj/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libnewsclass.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJ) \
-		$(BUILD)/libnewsclass.a $(LIBS) -lcmocka
+		$(BUILD)/libnewsclass.a $(DAEMON_LIBS) $(LIBS) -lcmocka
 
 # The README's test command: install what is missing, then run everything.
 test: deps

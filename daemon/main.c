@@ -72,6 +72,7 @@ usage(FILE *f)
 "Endpoints: '@' binds, '>' connects; tcp://, ipc:// and inproc:// work.\n"
 "A tcp endpoint off loopback needs CURVE (--set curve.server_key=FILE) or\n"
 "--set daemon.allow_insecure=true (never for the control socket).\n"
+"Metrics and health over HTTP: --set http.listen=127.0.0.1:9101.\n"
 "Signals: TERM/INT finish in-flight messages and exit, HUP reloads models.\n",
 	    f);
 }

@@ -26,12 +26,20 @@
  * a CURVE server (it binds) or client (it connects); ipc and inproc
  * sockets stay plain.  A reload re-reads the authorised client keys with
  * the models, and swaps both in only if both loaded.
+ *
+ * With http.listen set, the HTTP endpoint (http.h) is served on this
+ * thread too: its descriptor is polled with the sockets, and /metrics
+ * reads the counters directly.
+ *
+ * Under a systemd unit with WatchdogSec=, the loop sends WATCHDOG=1 while
+ * it turns and the workers make progress (watchdog.h decides).
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -42,11 +50,13 @@
 #include "classifier.h"
 #include "curve.h"
 #include "endpoint.h"
+#include "http.h"
 #include "live.h"
 #include "log.h"
 #include "msg.h"
 #include "server.h"
 #include "stats.h"
+#include "watchdog.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -73,6 +83,7 @@ struct server {
 	struct stats st;
 	uint64_t seq;
 	uint64_t t_start_ns;
+	double t_start_unix;
 	uint64_t next_heartbeat_ns;
 	/* A job the workers could not take yet. */
 	zmq_msg_t pend_hdr, pend_payload;
@@ -88,7 +99,16 @@ struct server {
 	/* CURVE: the ZAP handler (NULL when off) and our keys. */
 	struct auth *auth;
 	struct curve_key key, upstream;
+	/* The HTTP endpoint (NULL when off), and what /health/ready says. */
+	struct http *http;
+	int ready;
+	/* systemd's watchdog: jobs handed to the workers, results back. */
+	struct watchdog wd;
+	uint64_t jobs_sent, results_back;
 };
+
+static int start_http(struct server *s, struct err *err);
+static void start_watchdog(struct server *s);
 
 static double
 since_ms(uint64_t t0)
@@ -414,10 +434,13 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	struct server *s = xcalloc(1, sizeof(*s));
 	struct classifier *c = NULL;
 	struct worker_conf wc;
+	struct timespec ts;
 	int i, n;
 
 	s->conf = *conf;
 	s->t_start_ns = worker_now_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->t_start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	stats_init(&s->st);
 	buf_init(&s->reply);
 	buf_init(&s->env);
@@ -455,11 +478,15 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 			goto fail;
 		s->nworkers++;
 	}
+	if (start_http(s, err) == -1)
+		goto fail;
 	log_info("input %s %s, output %s %s, control %s, %d workers",
 	    conf_socket_name(conf->input_type), conf->input,
 	    conf_socket_name(conf->output_type), conf->output, conf->control,
 	    n);
 	s->next_heartbeat_ns = s->t_start_ns;
+	start_watchdog(s);
+	s->ready = 1;
 	*out = s;
 	return 0;
 fail:
@@ -475,6 +502,7 @@ server_destroy(struct server **sp)
 
 	if (s == NULL)
 		return;
+	http_destroy(&s->http);
 	if (s->zctx)
 		zmq_ctx_shutdown(s->zctx);	/* workers see ETERM */
 	for (i = 0; i < s->nworkers; i++)
@@ -519,6 +547,7 @@ flush_job(struct server *s)
 	/* Once the first frame is taken, ZeroMQ takes the rest. */
 	zmq_msg_send(&s->pend_payload, s->jobs, 0);
 	s->have_job = 0;
+	s->jobs_sent++;
 	return 0;
 }
 
@@ -640,6 +669,7 @@ read_done(struct server *s)
 	zmq_msg_recv(&s->pend_body, s->done, 0);
 	memcpy(&s->pend_done, zmq_msg_data(&hdr), sizeof(s->pend_done));
 	s->have_out = 1;
+	s->results_back++;
 	rc = 0;
 out:
 	zmq_msg_close(&hdr);
@@ -846,8 +876,10 @@ heartbeat(struct server *s)
 	msg_w_str(&s->body, "pid");
 	msg_w_uint(&s->body, (uint64_t)getpid());
 	if (zmq_send(s->out, "_heartbeat", 10, ZMQ_SNDMORE | ZMQ_DONTWAIT)
-	    == -1)
-		return;	/* output busy: skip this beat */
+	    == -1) {
+		s->st.heartbeats_skipped++;	/* output busy */
+		return;
+	}
 	zmq_send(s->out, s->body.data, s->body.len, 0);
 	s->seq++;
 	s->st.heartbeats++;
@@ -1076,6 +1108,90 @@ handle_control(struct server *s)
 	zmq_send(s->ctl, s->reply.data, s->reply.len, 0);
 }
 
+/* ---- HTTP ---- */
+
+static void
+snapshot_for_http(void *arg, struct http_snapshot *out)
+{
+	struct server *s = arg;
+	const struct classifier *c = live_current(s->live)->c;
+	size_t i;
+
+	out->st = &s->st;
+	out->workers = s->nworkers;
+	for (i = 0; i < classifier_ntasks(c) && i < HTTP_MAX_MODELS; i++) {
+		const struct bundle *b = classifier_bundle(c, i);
+
+		out->models[i].task = bundle_task(b);
+		out->models[i].version = bundle_version(b);
+		out->models[i].load_s = bundle_load_ms(b) / 1000.0;
+	}
+	out->nmodels = i;
+	out->curve = s->auth != NULL;
+	auth_counts_or_zero(s, &out->auth_accepted, &out->auth_refused);
+	out->start_time_s = s->t_start_unix;
+}
+
+static int
+ready_for_http(void *arg)
+{
+	const struct server *s = arg;
+
+	return s->ready;
+}
+
+static int
+start_http(struct server *s, struct err *err)
+{
+	struct http_source src = { snapshot_for_http, ready_for_http, s };
+
+	if (s->conf.http_listen[0] == '\0')
+		return 0;
+	if (http_new(s->conf.http_listen, &src, &s->http, err) == -1)
+		return err_prefix(err, "http.listen");
+	log_info("http on %s: /metrics, /health/live, /health/ready",
+	    s->conf.http_listen);
+	return 0;
+}
+
+/* ---- systemd's watchdog ---- */
+
+static void
+start_watchdog(struct server *s)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		usec = 0;
+	watchdog_init(&s->wd, usec, worker_now_ns());
+	if (usec > 0)
+		log_info("systemd watchdog: %.1f s, pinged every %.1f s while "
+		    "the workers make progress", (double)usec / 1e6,
+		    (double)usec / 2e6);
+}
+
+/*
+ * Ping if due.  While a result waits for the output, the main thread does
+ * not read the workers' results, so they owe it nothing.
+ */
+static void
+tend_watchdog(struct server *s, uint64_t now)
+{
+	int was = watchdog_stalled(&s->wd);
+	uint64_t owed = s->have_out ? 0 : s->jobs_sent - s->results_back;
+
+	if (watchdog_check(&s->wd, now, owed, s->results_back))
+		sd_notify(0, "WATCHDOG=1");
+	if (watchdog_stalled(&s->wd) && !was)
+		log_error("the workers have returned nothing for %.1f s with "
+		    "%llu messages outstanding: no longer pinging the systemd "
+		    "watchdog", (double)s->wd.interval_ns / 1e9,
+		    (unsigned long long)owed);
+	else if (was && !watchdog_stalled(&s->wd))
+		log_warn("the workers make progress again: pinging the systemd "
+		    "watchdog");
+}
+
 /* ---- the loop ---- */
 
 int
@@ -1093,11 +1209,13 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		zmq_pollitem_t it[6];
 		int n = 0, ictl, iin = -1, ijobs = -1, idone = -1, iout = -1;
 		int iack = -1;
+		int ihttp = -1;
 		long timeout = 1000;
 		uint64_t now = worker_now_ns();
 
 		if (*stop && !draining) {
 			draining = 1;
+			s->ready = 0;
 			drain_start = last_input = last_output = now;
 			log_info("stopping: reading what is queued, then "
 			    "finishing %llu in flight",
@@ -1140,6 +1258,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			*reload = 0;
 			server_reload(s, &err);
 		}
+		tend_watchdog(s, now);
 		if (hb_ns && now >= s->next_heartbeat_ns && !draining) {
 			heartbeat(s);
 			s->next_heartbeat_ns = now + hb_ns;
@@ -1174,6 +1293,13 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			timeout = draining ? 20 : 1000;
 		if (s->ack != NULL)
 			timeout = ack_timeout(s, timeout);
+		timeout = watchdog_timeout_ms(&s->wd, now, timeout);
+		if (s->http != NULL) {
+			it[n] = (zmq_pollitem_t){ NULL, http_fd(s->http),
+			    ZMQ_POLLIN, 0 };
+			ihttp = n++;
+			timeout = http_timeout_ms(s->http, timeout);
+		}
 		if (zmq_poll(it, n, timeout) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -1184,6 +1310,9 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			handle_control(s);
 		if (iack >= 0)
 			ack_serve(s, it[iack].revents & ZMQ_POLLIN);
+		if (ihttp >= 0 && ((it[ihttp].revents & ZMQ_POLLIN) ||
+		    http_timeout_ms(s->http, 1) == 0))
+			http_run(s->http);
 		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
 			flush_job(s);
 		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))

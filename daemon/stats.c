@@ -47,6 +47,7 @@ stats_latency(struct stats *s, uint64_t us)
 {
 	s->hist[bucket_of(us)]++;
 	s->nlat++;
+	s->sum_us += us;
 	if (us > s->max_us)
 		s->max_us = us;
 }
@@ -71,6 +72,25 @@ stats_quantile(const struct stats *s, double q)
 		}
 	}
 	return (double)s->max_us;
+}
+
+uint64_t
+stats_count_le(const struct stats *s, uint64_t us)
+{
+	uint64_t n = 0;
+	unsigned b;
+
+	/* Bucket b holds the integers below bucket_high(b) (b itself below 8). */
+	for (b = 0; b < STATS_BUCKETS - 1; b++) {
+		double last = b < 8 ? (double)b : ceil(bucket_high(b)) - 1.0;
+
+		if (last > (double)us)
+			break;
+		n += s->hist[b];
+	}
+	if (b == STATS_BUCKETS - 1 && s->max_us <= us)
+		n += s->hist[b];	/* the open last bucket */
+	return n;
 }
 
 uint64_t

@@ -214,6 +214,14 @@ conf_set(struct conf *c, const char *section, const char *key,
 		return set_str(c->curve_clients_dir, value, name, err);
 	if (IS("curve.upstream_server_key"))
 		return set_str(c->curve_upstream_key, value, name, err);
+	if (IS("http.listen")) {
+		struct endpoint_hostport hp;
+
+		if (value[0] != '\0' &&
+		    endpoint_hostport_parse(value, &hp, err) == -1)
+			return err_prefix(err, "%s", name);
+		return set_str(c->http_listen, value, name, err);
+	}
 	if (IS("limits.max_message_bytes"))
 		return set_size(&c->limits.max_bytes, value, 64, 1L << 30,
 		    name, err);
@@ -373,6 +381,28 @@ check_exposure(const struct conf *c, const char *key, const char *spec,
 	return 0;
 }
 
+/*
+ * The HTTP endpoint answers anyone who reaches it, in plain text, with
+ * figures about the stream: off loopback only when allowed.
+ */
+static int
+check_http(const struct conf *c, struct err *err)
+{
+	struct endpoint_hostport hp;
+	char tcp[CONF_STR + 8];
+
+	if (c->http_listen[0] == '\0')
+		return 0;
+	if (endpoint_hostport_parse(c->http_listen, &hp, err) == -1)
+		return err_prefix(err, "http.listen");
+	snprintf(tcp, sizeof(tcp), "tcp://%s", c->http_listen);
+	if (!endpoint_is_loopback(tcp) && !c->allow_insecure)
+		return err_set(err, "http.listen: '%s' is not a loopback "
+		    "address: set daemon.allow_insecure = true to serve plain "
+		    "HTTP off the machine", c->http_listen);
+	return 0;
+}
+
 int
 conf_check(const struct conf *c, struct err *err)
 {
@@ -394,6 +424,8 @@ conf_check(const struct conf *c, struct err *err)
 	if (c->output_type == CONF_ACK && c->output_hwm < 1)
 		return err_set(err, "output.hwm: with output.type = ack it "
 		    "bounds the results held and must be at least 1");
+	if (check_http(c, err) == -1)
+		return -1;
 	if (c->envelope[0] == '\0')
 		return err_set(err, "output.envelope: empty");
 	if (c->models[0] == '\0')

@@ -31,6 +31,8 @@
  *   curve.clients_dir  directory of the authorised clients' *.pub files
  *   curve.upstream_server_key  public key file of the server that
  *                    connecting (">tcp://") sockets talk to
+ *   http.listen      HOST:PORT of the HTTP endpoint (metrics, health),
+ *                    e.g. 127.0.0.1:9101; "" = off (the default)
  *   limits.max_message_bytes, limits.max_text_bytes, limits.max_depth,
  *   limits.max_items
  *   tags.top_threshold   0.2: labels with p >= this are in "top"
@@ -78,6 +80,7 @@ struct conf {
 	char curve_server_key[CONF_STR];
 	char curve_clients_dir[CONF_STR];
 	char curve_upstream_key[CONF_STR];
+	char http_listen[CONF_STR];	/* "" = no HTTP endpoint */
 	struct msg_limits limits;
 	struct tags_conf tags;
 };
@@ -108,7 +111,9 @@ int conf_load(const char *path, struct conf *c, struct err *err);
  * the control socket, daemon.allow_insecure.  With CURVE on, the tcp
  * endpoints of a socket must all bind (CURVE server) or all connect (CURVE
  * client, which needs curve.upstream_server_key), and curve.clients_dir is
- * required.  Key files are not read here.  The reason names the key.
+ * required.  http.listen off loopback needs daemon.allow_insecure
+ * (HTTP has neither encryption nor authentication here).  Key files are
+ * not read here.  The reason names the key.
  */
 int conf_check(const struct conf *c, struct err *err);
 

@@ -6,7 +6,10 @@
  * parsed again by each call: they are read at start-up and reload only.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -151,5 +154,41 @@ endpoint_tcp_scan(const char *spec, int default_bind, struct endpoint_tcp *t,
 		if (t->exposed[0] == '\0' && !endpoint_is_loopback(addr))
 			memcpy(t->exposed, one, strlen(one) + 1);
 	}
+	return 0;
+}
+
+int
+endpoint_hostport_parse(const char *addr, struct endpoint_hostport *hp,
+    struct err *err)
+{
+	const char *colon = strrchr(addr, ':'), *h = addr;
+	size_t n = colon ? (size_t)(colon - addr) : 0;
+	unsigned char a[sizeof(struct in6_addr)];
+	char *end;
+	long port;
+
+	if (colon == NULL || n == 0 || n >= sizeof(hp->host))
+		return err_set(err, "'%s' must be HOST:PORT", addr);
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']')
+			return err_set(err, "'%s' must be HOST:PORT ([ADDRESS] "
+			    "for IPv6)", addr);
+		h++;
+		n -= 2;
+	}
+	memcpy(hp->host, h, n);
+	hp->host[n] = '\0';
+	if (h != addr && inet_pton(AF_INET6, hp->host, a) != 1)
+		return err_set(err, "'%s': '%s' is not an IPv6 address", addr,
+		    hp->host);
+	if (h == addr && strchr(hp->host, ':') != NULL)
+		return err_set(err, "'%s' must be HOST:PORT ([ADDRESS] for "
+		    "IPv6)", addr);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end != '\0' || colon[1] == '+' ||
+	    colon[1] == '-' || port < 1 || port > 65535)
+		return err_set(err, "'%s': port must be 1..65535", addr);
+	snprintf(hp->port, sizeof(hp->port), "%ld", port);
 	return 0;
 }

@@ -51,4 +51,21 @@ int endpoint_tcp_scan(const char *spec, int default_bind,
  */
 int endpoint_is_loopback(const char *addr);
 
+/*
+ * A listening address "HOST:PORT" (the HTTP endpoint): HOST is an IPv4
+ * address, an IPv6 address in brackets, a name such as "localhost", or
+ * "*" (every IPv4 address); PORT is 1..65535.
+ */
+struct endpoint_hostport {
+	char host[ENDPOINT_MAX];	/* brackets removed */
+	char port[8];			/* digits, for getaddrinfo */
+};
+
+/*
+ * Split addr into *hp.  Returns 0, or -1 with the reason ("... must be
+ * HOST:PORT").  Names are not resolved here.
+ */
+int endpoint_hostport_parse(const char *addr, struct endpoint_hostport *hp,
+    struct err *err);
+
 #endif

@@ -73,6 +73,7 @@ def test_unit_verifies(staged, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Type=notify" in unit and "ExecReload=" in unit
     assert "DynamicUser=yes" in unit and "Restart=on-failure" in unit
+    assert "\nWatchdogSec=30s\n" in unit
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,

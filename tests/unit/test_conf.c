@@ -67,6 +67,7 @@ test_defaults(void **state)
 	assert_string_equal(c.curve_server_key, "");
 	assert_string_equal(c.curve_clients_dir, "");
 	assert_string_equal(c.curve_upstream_key, "");
+	assert_string_equal(c.http_listen, "");
 	msg_limits_default(&lim);
 	assert_memory_equal(&c.limits, &lim, sizeof(lim));
 	assert_true(c.tags.top_threshold == 0.2);
@@ -757,6 +758,49 @@ test_check_curve(void **state)
 	check_good(&c);
 }
 
+static void
+test_http_listen(void **state)
+{
+	static const char *const local[] = {
+		"127.0.0.1:9101", "[::1]:9101", "localhost:1", "127.1.2.3:80",
+	};
+	static const char *const exposed[] = {
+		"*:9101", "0.0.0.0:9101", "[::]:9101", "10.0.0.1:9101",
+		"metrics.example.com:9101",
+	};
+	struct conf c;
+	char want[CONF_STR + 64];
+	size_t i;
+
+	(void)state;
+	set_bad("http", "listen", "9101");
+	set_bad("http", "listen", "127.0.0.1:0");
+	set_bad("http", "listen", "::1:9101");
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		conf_default(&c);
+		set_ok(&c, "http", "listen", local[i]);
+		assert_string_equal(c.http_listen, local[i]);
+		check_good(&c);
+	}
+	for (i = 0; i < sizeof(exposed) / sizeof(exposed[0]); i++) {
+		conf_default(&c);
+		set_ok(&c, "http", "listen", exposed[i]);
+		snprintf(want, sizeof(want), "http.listen: '%s' is not a "
+		    "loopback address: set daemon.allow_insecure = true",
+		    exposed[i]);
+		check_bad(&c, want);
+		/* CURVE does not cover HTTP. */
+		snprintf(c.curve_server_key, sizeof(c.curve_server_key), "k");
+		snprintf(c.curve_clients_dir, sizeof(c.curve_clients_dir), "d");
+		check_bad(&c, want);
+		c.allow_insecure = 1;
+		check_good(&c);
+	}
+	/* "" turns it off again. */
+	set_ok(&c, "http", "listen", "");
+	assert_string_equal(c.http_listen, "");
+}
+
 int
 main(void)
 {
@@ -774,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_check_exposure),
 		cmocka_unit_test(test_check_curve),
+		cmocka_unit_test(test_http_listen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

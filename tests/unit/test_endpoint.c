@@ -262,6 +262,46 @@ test_tcp_scan(void **state)
 	assert_non_null(strstr(err.msg, "udp://b"));
 }
 
+static void
+hostport_good(const char *addr, const char *host, const char *port)
+{
+	struct endpoint_hostport hp;
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (endpoint_hostport_parse(addr, &hp, &err) != 0)
+		fail_msg("'%s' refused: %s", addr, err.msg);
+	assert_string_equal(hp.host, host);
+	assert_string_equal(hp.port, port);
+}
+
+static void
+test_hostport(void **state)
+{
+	static const char *const bad[] = {
+		"", "9101", ":9101", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
+		"127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:+80",
+		"127.0.0.1:80x", "::1:9101", "[::1:9101", "[]:9101",
+		"[localhost]:9101", "[::1]x:9101",
+	};
+	struct endpoint_hostport hp;
+	struct err err;
+	size_t i;
+
+	(void)state;
+	hostport_good("127.0.0.1:9101", "127.0.0.1", "9101");
+	hostport_good("[::1]:1", "::1", "1");
+	hostport_good("localhost:65535", "localhost", "65535");
+	hostport_good("*:80", "*", "80");
+	hostport_good("0.0.0.0:0080", "0.0.0.0", "80");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		if (endpoint_hostport_parse(bad[i], &hp, &err) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_non_null(strstr(err.msg, bad[i]));
+	}
+}
+
 int
 main(void)
 {
@@ -270,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_tcp_scan),
+		cmocka_unit_test(test_hostport),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
