@@ -32,6 +32,7 @@
  * true), 2 usage or configuration error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -42,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <zmq.h>
@@ -1098,6 +1101,34 @@ tail_options(int argc, char **argv, struct tail_opts *o, struct tail_ctx *x)
 	return 0;
 }
 
+/*
+ * If stdout is a regular file that does not end in a newline (an earlier
+ * tail was killed in the middle of a line: even one write(2) can be cut
+ * at a page boundary by SIGKILL), end that line, so that the cut line
+ * stays a broken line of its own and the first line we print is whole.
+ * The cut result was not acknowledged: with --type ack it comes again.
+ */
+static void
+tail_end_cut_line(void)
+{
+	struct stat sb;
+	char last;
+	int fd;
+
+	if (fstat(STDOUT_FILENO, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size == 0)
+		return;
+	/* stdout may be write-only: read through a descriptor of our own. */
+	if ((fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	if (pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
+		log_warn("the output file ends in a cut line: ending it");
+		putchar('\n');
+		fflush(stdout);
+	}
+	close(fd);
+}
+
 static int
 cmd_tail(int argc, char **argv)
 {
@@ -1123,6 +1154,7 @@ cmd_tail(int argc, char **argv)
 	buf_init(&x.body);
 	buf_init(&x.mp);
 	buf_init(&x.json);
+	tail_end_cut_line();
 	rc = tail_loop(&x, o.count, o.timeout_ms);
 	buf_release(&x.json);
 	buf_release(&x.mp);

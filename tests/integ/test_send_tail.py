@@ -7,7 +7,7 @@ import subprocess
 import threading
 
 from .conftest import (CLI, REPO, SANITIZER_MARKS, WAIT, classify,
-                       make_articles, recv_n, run_cli)
+                       make_articles, pack, recv_n, run_cli)
 
 
 def write_jsonl(path, arts, bad_lines=()):
@@ -134,6 +134,29 @@ def test_tail_timeout_and_send_without_daemon(tmp_path):
     r = run_cli("send", "-i", nowhere, tmp_path / "missing.jsonl", check=1)
     assert "cannot open" in r.stderr
     run_cli("send", "-i", "nonsense", src, check=2)
+
+
+def test_tail_ends_a_line_cut_by_a_kill(daemon, tmp_path):
+    """A tail killed in the middle of a line leaves the file without its
+    final newline; the next tail appending to it ends that line first,
+    so its own first line stays whole.  A whole file is left alone."""
+    push = daemon.push_socket()
+    out = tmp_path / "out.jsonl"
+    for start, want in (('{"id": "cut-in-the-mi', '{"id": "cut-in-the-mi\n'),
+                        ('{"id": "whole"}\n', '{"id": "whole"}\n')):
+        out.write_text(start)
+        with open(out, "ab") as f:
+            p = subprocess.Popen([str(CLI), "tail", "--type", "pull", "-o",
+                                  ">" + daemon.output, "--count", "1",
+                                  "--timeout", str(WAIT)],
+                                 stdout=f, stderr=subprocess.PIPE, text=True)
+            push.send(pack({"id": "next", "text": "telescope"}))
+            err = p.communicate(timeout=WAIT)[1]
+        assert p.returncode == 0, err
+        lines = out.read_text()
+        assert lines.startswith(want), lines
+        assert json.loads(lines[len(want):])["id"] == "next"
+        assert ("ends in a cut line" in err) == (want != start)
 
 
 def test_samples_file_goes_through(daemon):
