@@ -39,6 +39,7 @@
 #include <zmq.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "jsonl.h"
 #include "msg.h"
@@ -67,15 +68,6 @@ struct run {
 	atomic_uint_fast64_t last_recv_ns;
 	atomic_int stop;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 sleep_until_ns(uint64_t t)
@@ -248,7 +240,7 @@ receiver(void *arg)
 				zmq_msg_close(&env);
 				break;
 			}
-			handle(r, &env, &body, now_ns());
+			handle(r, &env, &body, clock_ns());
 			drain_frames(r->pull);
 			zmq_msg_close(&body);
 			zmq_msg_close(&env);
@@ -277,7 +269,7 @@ static int
 wait_for(atomic_uint_fast64_t *a, atomic_uint_fast64_t *b, uint64_t want,
     uint64_t idle_ns)
 {
-	uint64_t last = (uint64_t)-1, t_last = now_ns();
+	uint64_t last = (uint64_t)-1, t_last = clock_ns();
 
 	for (;;) {
 		uint64_t got = atomic_load(a) + (b ? atomic_load(b) : 0);
@@ -286,11 +278,11 @@ wait_for(atomic_uint_fast64_t *a, atomic_uint_fast64_t *b, uint64_t want,
 			return 0;
 		if (got != last) {
 			last = got;
-			t_last = now_ns();
-		} else if (now_ns() - t_last > idle_ns) {
+			t_last = clock_ns();
+		} else if (clock_ns() - t_last > idle_ns) {
 			return -1;
 		}
-		sleep_until_ns(now_ns() + 2000000);
+		sleep_until_ns(clock_ns() + 2000000);
 	}
 }
 
@@ -396,7 +388,7 @@ main(int argc, char **argv)
 	/* Daemons connecting to us retry every 100 ms: let all of them in
 	 * before PUSH starts to share out the warm-up. */
 	if (*in_ep == '@')
-		sleep_until_ns(now_ns() + 500000000u);
+		sleep_until_ns(clock_ns() + 500000000u);
 	if (pthread_create(&th, NULL, receiver, &r) != 0) {
 		fprintf(stderr, "newsclass-loadgen: cannot start thread\n");
 		return 1;
@@ -404,7 +396,7 @@ main(int argc, char **argv)
 
 	/* Warm up at full speed and wait for all of it. */
 	for (k = 0; k < nwarm; k++)
-		if (send_one(push, &tm[k % na], n + k, now_ns()) == -1)
+		if (send_one(push, &tm[k % na], n + k, clock_ns()) == -1)
 			break;
 	if (nwarm && wait_for(&r.warm, NULL, nwarm,
 	    (uint64_t)(idle_s * 1e9)) == -1) {
@@ -417,17 +409,17 @@ main(int argc, char **argv)
 	}
 
 	getrusage(RUSAGE_SELF, &ru0);
-	t0 = now_ns();
+	t0 = clock_ns();
 	for (k = 0; k < n; k++) {
 		struct tmpl *t = &tm[k % na];
 		uint64_t due = t0;
 
 		if (rate > 0) {
 			due = t0 + (uint64_t)((double)k * 1e9 / rate);
-			if (now_ns() < due)
+			if (clock_ns() < due)
 				sleep_until_ns(due);
 		} else {
-			due = now_ns();
+			due = clock_ns();
 		}
 		if (send_one(push, t, k, due) == -1) {
 			fprintf(stderr, "newsclass-loadgen: send: %s\n",
@@ -436,10 +428,10 @@ main(int argc, char **argv)
 		}
 		text_bytes += t->text_bytes;
 	}
-	t_send_end = now_ns();
+	t_send_end = clock_ns();
 	complete = wait_for(&r.received, &r.errors, n,
 	    (uint64_t)(idle_s * 1e9)) == 0;
-	t_end = now_ns();
+	t_end = clock_ns();
 	atomic_store(&r.stop, 1);
 	pthread_join(th, NULL);
 	getrusage(RUSAGE_SELF, &ru);

@@ -28,6 +28,7 @@
 
 #include "bundle.h"
 #include "classifier.h"
+#include "clock.h"
 #include "feat.h"
 #include "jsonl.h"
 #include "model.h"
@@ -36,10 +37,7 @@
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns() / 1e9;
 }
 
 /* CPU time of this process: with now_s, the share of a core a run got. */

@@ -52,6 +52,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "classifier.h"
+#include "clock.h"
 #include "conf.h"
 #include "curve.h"
 #include "endpoint.h"
@@ -374,10 +375,7 @@ parse_count(const char *opt, const char *s, long lo, long hi, long *out)
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns() / 1e9;
 }
 
 /*

@@ -48,6 +48,7 @@
 #include "ackout.h"
 #include "auth.h"
 #include "classifier.h"
+#include "clock.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "http.h"
@@ -113,7 +114,7 @@ static void start_watchdog(struct server *s);
 static double
 since_ms(uint64_t t0)
 {
-	return (double)(worker_now_ns() - t0) / 1e6;
+	return (double)(clock_ns() - t0) / 1e6;
 }
 
 /* ---- models ---- */
@@ -255,7 +256,7 @@ server_reload(struct server *s, struct err *err)
 {
 	struct classifier *c = NULL;
 	struct curve_keyset *ks = NULL;
-	uint64_t t0 = worker_now_ns();
+	uint64_t t0 = clock_ns();
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(t0 / 1000));
@@ -438,7 +439,7 @@ server_new(const struct conf *conf, struct server **out, struct err *err)
 	int i, n;
 
 	s->conf = *conf;
-	s->t_start_ns = worker_now_ns();
+	s->t_start_ns = clock_ns();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->t_start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	stats_init(&s->st);
@@ -563,7 +564,7 @@ read_input(struct server *s)
 	if (zmq_msg_recv(&s->pend_payload, s->in, ZMQ_DONTWAIT) == -1)
 		return -1;
 	memset(&job, 0, sizeof(job));
-	job.t_recv_ns = worker_now_ns();
+	job.t_recv_ns = clock_ns();
 	job.nframes = 1;
 	job.size = zmq_msg_size(&s->pend_payload);
 	zmq_getsockopt(s->in, ZMQ_RCVMORE, &more, &sz);
@@ -617,7 +618,7 @@ static int
 flush_out(struct server *s)
 {
 	struct worker_done *d = &s->pend_done;
-	uint64_t now = worker_now_ns();
+	uint64_t now = clock_ns();
 	uint64_t us = (now - d->t_recv_ns) / 1000;
 	size_t blen = zmq_msg_size(&s->pend_body);
 	unsigned char *body = zmq_msg_data(&s->pend_body);
@@ -701,7 +702,7 @@ ack_deliver(struct server *s)
 		/* Once the first frame is taken, ZeroMQ takes the rest. */
 		zmq_send(s->out, d.env, d.elen, ZMQ_SNDMORE);
 		zmq_send(s->out, d.body, d.blen, 0);
-		ackout_sent(s->ack, &d, worker_now_ns());
+		ackout_sent(s->ack, &d, clock_ns());
 	}
 }
 
@@ -730,7 +731,7 @@ ack_receive(struct server *s)
 		}
 		if (ackout_receive(s->ack, zmq_msg_data(&id),
 		    zmq_msg_size(&id), nframes == 2 ? zmq_msg_data(&m) : "",
-		    nframes == 2 ? zmq_msg_size(&m) : 0, worker_now_ns(),
+		    nframes == 2 ? zmq_msg_size(&m) : 0, clock_ns(),
 		    &err) == -1)
 			log_debug("ignoring a message from an output "
 			    "consumer: %s", err.msg);
@@ -751,7 +752,7 @@ ack_serve(struct server *s, int readable)
 
 	if (readable)
 		ack_receive(s);
-	dead = ackout_expire(s->ack, worker_now_ns());
+	dead = ackout_expire(s->ack, clock_ns());
 	if (dead > 0)
 		log_warn("%zu output consumers silent for %d ms: their "
 		    "unacknowledged results are delivered again", dead,
@@ -815,7 +816,7 @@ ack_held(const struct server *s)
 static double
 uptime_s(const struct server *s)
 {
-	return (double)(worker_now_ns() - s->t_start_ns) / 1e9;
+	return (double)(clock_ns() - s->t_start_ns) / 1e9;
 }
 
 static void
@@ -1163,7 +1164,7 @@ start_watchdog(struct server *s)
 
 	if (sd_watchdog_enabled(0, &usec) <= 0)
 		usec = 0;
-	watchdog_init(&s->wd, usec, worker_now_ns());
+	watchdog_init(&s->wd, usec, clock_ns());
 	if (usec > 0)
 		log_info("systemd watchdog: %.1f s, pinged every %.1f s while "
 		    "the workers make progress", (double)usec / 1e6,
@@ -1211,7 +1212,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 		int iack = -1;
 		int ihttp = -1;
 		long timeout = 1000;
-		uint64_t now = worker_now_ns();
+		uint64_t now = clock_ns();
 
 		if (*stop && !draining) {
 			draining = 1;
@@ -1319,7 +1320,7 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			for (i = 0; i < SERVER_BATCH && !s->have_job; i++) {
 				if (read_input(s) == -1)
 					break;
-				last_input = worker_now_ns();
+				last_input = clock_ns();
 				flush_job(s);
 			}
 		if (iout >= 0 && (it[iout].revents & ZMQ_POLLOUT))

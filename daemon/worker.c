@@ -16,6 +16,7 @@
 
 #include <zmq.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pipeline.h"
 #include "worker.h"
@@ -26,15 +27,6 @@ struct worker {
 	pthread_t thread;
 	void *jobs, *done;
 };
-
-uint64_t
-worker_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 send_done(void *sock, const struct worker_done *d, const struct buf *env,

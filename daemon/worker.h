@@ -57,6 +57,5 @@ int worker_start(const struct worker_conf *wc, struct worker **out,
 /* Join the thread (after zmq_ctx_shutdown) and free it. */
 void worker_join(struct worker **wp);
 
-uint64_t worker_now_ns(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -55,15 +56,6 @@ frame_str(zmq_msg_t *f, int i, char *s, size_t n)
 	memcpy(s, zmq_msg_data(&f[i]), len);
 	s[len] = '\0';
 	return s;
-}
-
-static uint64_t
-monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int
@@ -137,7 +129,7 @@ decide(struct auth *a, zmq_msg_t *f, int n, char *user, size_t usz,
 		return 1;
 	}
 	*text = "unknown key";
-	now = monotonic_ns();
+	now = clock_ns();
 	if (memcmp(key, a->last_key, CURVE_KEY_BYTES) != 0 ||
 	    now - a->last_log_ns >= AUTH_LOG_EVERY_NS) {
 		log_warn("refused CURVE client from %s: key %s is not in "

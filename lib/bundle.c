@@ -53,6 +53,7 @@
 
 #include "buf.h"
 #include "bundle.h"
+#include "clock.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -800,10 +801,7 @@ bundle_check_version(const char *dir, const struct bundle *b,
 static double
 bundle_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)clock_ns() / 1e6;
 }
 
 int
