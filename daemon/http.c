@@ -134,6 +134,42 @@ render_counters(struct buf *b, const struct http_snapshot *snap)
 	}
 }
 
+/* The acknowledged output (output.type = ack), when it is on. */
+static void
+render_ack(struct buf *b, const struct ackout_counts *c)
+{
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+	} m[] = {
+		{ "newsclassd_ack_consumers", "gauge",
+		  "Consumers of the acknowledged output known now.",
+		  c->consumers },
+		{ "newsclassd_ack_queued", "gauge",
+		  "Results waiting for a consumer with credit.", c->queued },
+		{ "newsclassd_ack_unacked", "gauge",
+		  "Results delivered and not yet acknowledged.", c->unacked },
+		{ "newsclassd_ack_delivered_total", "counter",
+		  "Deliveries, first ones and again.", c->delivered },
+		{ "newsclassd_ack_acked_total", "counter",
+		  "Results acknowledged.", c->acked },
+		{ "newsclassd_ack_redelivered_total", "counter",
+		  "Deliveries of a result delivered before (its consumer died).",
+		  c->redelivered },
+		{ "newsclassd_ack_dead_consumers_total", "counter",
+		  "Consumers that went silent or away holding results.",
+		  c->dead_consumers },
+		{ "newsclassd_ack_bad_messages_total", "counter",
+		  "Consumer messages ignored as garbage.", c->bad_messages },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		family(b, m[i].name, m[i].type, m[i].help);
+		buf_addf(b, "%s %" PRIu64 "\n", m[i].name, m[i].v);
+	}
+}
+
 static void
 render_latency(struct buf *b, const struct stats *st)
 {
@@ -197,6 +233,8 @@ http_render_metrics(struct buf *b, const struct http_snapshot *snap)
 	render_counters(b, snap);
 	render_latency(b, snap->st);
 	render_gauges(b, snap);
+	if (snap->ack)
+		render_ack(b, &snap->ackc);
 }
 
 int

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ackout.h"
 #include "buf.h"
 #include "err.h"
 #include "stats.h"
@@ -40,6 +41,8 @@ struct http_snapshot {
 	size_t nmodels;
 	uint64_t auth_accepted, auth_refused;	/* CURVE; 0 when off */
 	int curve;			/* CURVE on: show the auth counters */
+	int ack;			/* an acknowledged output: ackc */
+	struct ackout_counts ackc;
 	double start_time_s;		/* the Unix time the daemon started */
 	uint64_t rss_bytes;		/* 0 if unknown */
 };

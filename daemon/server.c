@@ -1130,6 +1130,8 @@ snapshot_for_http(void *arg, struct http_snapshot *out)
 	out->nmodels = i;
 	out->curve = s->auth != NULL;
 	auth_counts_or_zero(s, &out->auth_accepted, &out->auth_refused);
+	if ((out->ack = s->ack != NULL))
+		ackout_counts(s->ack, &out->ackc);
 	out->start_time_s = s->t_start_unix;
 }
 

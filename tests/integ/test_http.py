@@ -10,10 +10,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import (DAEMON, SANITIZER_MARKS, WAIT, bundle_version,
-                       make_articles, pack, recv_n, wait_for)
+                       make_articles, pack, recv_n, unpack, wait_for)
 
 
 def free_port():
@@ -129,6 +130,50 @@ def test_metrics_after_a_stream(daemon_factory, models):
     assert samples[("newsclassd_reloads_total", ())] == 1
     assert samples[("newsclassd_reload_failures_total", ())] == 1
     assert samples[("newsclassd_received_total", ())] == n
+
+
+def test_ack_output_metrics(daemon_factory):
+    """With output.type = ack the acknowledged output's bookkeeping is
+    shown: what was delivered, acknowledged and is still held."""
+    port = free_port()
+    d = daemon_factory(output_type="ack", extra=http_extra(port))
+    samples, _ = scrape(port)
+    assert samples[("newsclassd_ack_consumers", ())] == 0
+    push = d.push_socket()
+    dealer = d.ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.connect(d.output)
+    dealer.send(pack({"credit": 10}))
+    for a in make_articles(5, seed=3):
+        push.send(pack(a))
+    seqs = []
+    for _ in range(5):
+        assert dealer.poll(WAIT * 1000)
+        seqs.append(unpack(dealer.recv_multipart()[1])["seq"])
+    # Acknowledge the first three only.
+    dealer.send(pack({"ack": sorted(seqs)[2]}))
+    dealer.send(b"garbage")
+
+    def settled():
+        got, _ = scrape(port)
+        return got if got[("newsclassd_ack_acked_total", ())] == 3 and \
+            got[("newsclassd_ack_bad_messages_total", ())] == 1 else None
+    samples = wait_for(settled, what="the ack and the garbage counted")
+    assert samples[("newsclassd_ack_consumers", ())] == 1
+    assert samples[("newsclassd_ack_delivered_total", ())] == 5
+    assert samples[("newsclassd_ack_unacked", ())] == 2
+    assert samples[("newsclassd_ack_queued", ())] == 0
+    assert samples[("newsclassd_ack_redelivered_total", ())] == 0
+    dealer.send(pack({"ack": max(seqs)}))
+    wait_for(lambda: scrape(port)[0][("newsclassd_ack_unacked", ())] == 0,
+             what="the last ack")
+
+
+def test_ack_metrics_absent_on_other_outputs(daemon_factory):
+    port = free_port()
+    daemon_factory(extra=http_extra(port))
+    samples, _ = scrape(port)
+    assert not [k for k in samples if k[0].startswith("newsclassd_ack_")]
 
 
 def test_health_paths_and_methods(daemon_factory):
