@@ -132,9 +132,13 @@ valgrind: $(PROGS) $(UNIT_BIN)
 # libFuzzer targets need clang.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -fsanitize=fuzzer,address,undefined
+# Daemon modules a target needs besides lib/.
+FUZZ_EXTRA_fuzz_ackout = daemon/ackout.c
+build/fuzz/fuzz_ackout: daemon/ackout.c daemon/ackout.h
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/*.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) $(WARN) -o $@ $< $(LIB_SRC) $(LIBS)
+	clang $(FUZZ_FLAGS) -Idaemon $(WARN) -o $@ $< $(FUZZ_EXTRA_$*) \
+		$(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/}; echo "== $$n"; \
 		mkdir -p build/fuzz/corpus-$$n; \
