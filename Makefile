@@ -148,9 +148,13 @@ fuzz: $(FUZZ_BIN)
 models: $(BUILD)/newsclass-train
 	scripts/train-models $(BUILD) $(SHARED)
 
+# The installed configuration (systemd/newsclassd.conf.in), on the
+# repository's models.
 run: deps
 	$(MAKE) all
-	$(BUILD)/newsclassd --models models
+	sed 's|@PREFIX@/share/newsclassd/models|$(CURDIR)/models|' \
+		systemd/newsclassd.conf.in > $(BUILD)/newsclassd.conf
+	$(BUILD)/newsclassd --config $(BUILD)/newsclassd.conf
 
 # Benchmarks (bench/): scripts/bench runs them all and prints one table.
 # BENCH_QUICK=1 for a short run.
