@@ -1,0 +1,212 @@
+/*
+ * fuzz_feat.c - libFuzzer target for features: tokenise + look up +
+ * weight + normalise, on arbitrary bytes.
+ *
+ * The input is split into a title and a text (at its first 0x01 byte, if
+ * any) and vectorised with four small vocabularies (unigrams; bigrams with
+ * and without max_features pruning; negation and number comparisons on)
+ * built once from a fixed training set.  Each vector is checked against a
+ * reference written here the slow, obvious way - every unigram and bigram
+ * looked up by its string with feat_vocab_lookup, counted, weighted, idf,
+ * L2 - so the fast path (hashes carried from token to bigram, bigrams of
+ * unknown words skipped, prefetching, the counting scratch) must give the
+ * same ids and the same values.  Vectorising again with the same scratch,
+ * and with a fresh one, must give the same vector.  Invalid UTF-8 must
+ * fail in both.  A crash, a sanitizer report or a failed check (abort) is
+ * a finding.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "feat.h"
+#include "text.h"
+
+#define NVOCAB 4
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Built once by LLVMFuzzerInitialize; read-only afterwards. */
+static struct feat_vocab *vocab[NVOCAB];
+
+static const char *const train[] = {
+	"Shares fell after the bank cut its forecast for the year",
+	"The bank said profits rose from 5 to 7 per cent, not more",
+	"Rain and wind hit the coast; the storm is not over yet",
+	"The storm cut power to the coast and the bank closed early",
+	"Profits fell, shares rose: the market never sleeps",
+	"Le marché a baissé. Zürich, São Paulo et Tōkyō aussi",
+	"東京の株価は下がった。市場は不安定だ",
+	"Wind power shares rose as the year ended",
+};
+
+static void
+check(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_feat: %s\n", what);
+		abort();
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct feat_settings st[NVOCAB];
+	struct err err;
+	size_t i, k;
+
+	(void)argc;
+	(void)argv;
+	for (k = 0; k < NVOCAB; k++) {
+		feat_settings_default(&st[k]);
+		st[k].min_df = 1;
+		st[k].text_flags = 0;
+	}
+	st[0].ngram_max = 1;
+	st[1].title_weight = 3;
+	st[2].max_features = 12;	/* open: bigrams of unknown words */
+	st[3].text_flags = TEXT_NEGATION | TEXT_NUMCMP;
+	st[3].sublinear_tf = 0;
+	for (k = 0; k < NVOCAB; k++) {
+		struct feat_builder *b = feat_builder_new(&st[k]);
+
+		for (i = 0; i < sizeof(train) / sizeof(train[0]); i++)
+			check(feat_builder_add(b, "", 0, train[i],
+			    strlen(train[i]), &err) == 0, err.msg);
+		check(feat_builder_finish(b, &vocab[k], &err) == 0, err.msg);
+		feat_builder_destroy(&b);
+	}
+	return 0;
+}
+
+/* Count every term of one field by its string, as the reference. */
+static void
+ref_count(const struct feat_vocab *v, const struct text_tokens *t,
+    double weight, double *count, struct buf *key)
+{
+	const struct feat_settings *st = feat_vocab_settings(v);
+	size_t i;
+	int32_t id;
+
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *a = &t->tok[i], *b;
+
+		id = feat_vocab_lookup(v, t->chars.data + a->off, a->len);
+		if (id >= 0)
+			count[id] += weight;
+		if (st->ngram_max < 2 || i + 1 == t->n)
+			continue;
+		b = &t->tok[i + 1];
+		if (b->flags & TEXT_TOK_BREAK)
+			continue;
+		buf_reset(key);
+		buf_add(key, t->chars.data + a->off, a->len);
+		buf_addch(key, ' ');
+		buf_add(key, t->chars.data + b->off, b->len);
+		id = feat_vocab_lookup(v, key->data, key->len);
+		if (id >= 0)
+			count[id] += weight;
+	}
+}
+
+/* The reference vector of title/text for v, compared with got. */
+static void
+check_reference(const struct feat_vocab *v, const char *title, size_t tlen,
+    const char *text, size_t xlen, const struct feat_vec *got)
+{
+	const struct feat_settings *st = feat_vocab_settings(v);
+	size_t n = feat_vocab_size(v), i, k = 0;
+	struct text_tokens tt, xt;
+	double *count = calloc(n, sizeof(double)), norm = 0.0;
+	struct buf key;
+	struct err err;
+
+	check(count != NULL, "out of memory");
+	text_tokens_init(&tt);
+	text_tokens_init(&xt);
+	buf_init(&key);
+	check(text_tokenize(title, tlen, st->text_flags, &tt, &err) == 0 &&
+	    text_tokenize(text, xlen, st->text_flags, &xt, &err) == 0,
+	    "the reference cannot tokenise what feat_vectorize took");
+	ref_count(v, &tt, st->title_weight, count, &key);
+	ref_count(v, &xt, 1, count, &key);
+	for (i = 0; i < n; i++) {
+		if (count[i] == 0)
+			continue;
+		if (st->sublinear_tf)
+			count[i] = 1.0 + log(count[i]);
+		count[i] *= feat_vocab_idf(v, i);
+		norm += count[i] * count[i];
+	}
+	for (i = 0; i < n; i++) {
+		if (count[i] == 0)
+			continue;
+		check(k < got->n, "a term of the reference is missing");
+		check(got->idx[k] == (int32_t)i, "ids differ from the reference");
+		check(fabs(got->val[k] - count[i] / sqrt(norm)) <= 1e-12,
+		    "a value differs from the reference");
+		k++;
+	}
+	check(k == got->n, "a term the reference does not have");
+	buf_release(&key);
+	text_tokens_release(&xt);
+	text_tokens_release(&tt);
+	free(count);
+}
+
+static int
+same_vec(const struct feat_vec *a, const struct feat_vec *b)
+{
+	return a->n == b->n &&
+	    (a->n == 0 || (memcmp(a->idx, b->idx, a->n * sizeof(*a->idx)) == 0 &&
+	    memcmp(a->val, b->val, a->n * sizeof(*a->val)) == 0));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data, *cut = memchr(s, 1, size);
+	size_t tlen = cut ? (size_t)(cut - s) : 0;
+	const char *text = cut ? cut + 1 : s;
+	size_t xlen = size - (cut ? tlen + 1 : 0);
+	struct feat_scratch *shared = feat_scratch_new();
+	struct feat_vec v[NVOCAB], again, fresh;
+	struct err err;
+	size_t k;
+	int rc[NVOCAB];
+
+	feat_vec_init(&again);
+	feat_vec_init(&fresh);
+	/* One document, every vocabulary, tokens shared between them. */
+	feat_scratch_new_doc(shared);
+	for (k = 0; k < NVOCAB; k++) {
+		feat_vec_init(&v[k]);
+		rc[k] = feat_vectorize(vocab[k], s, tlen, text, xlen, shared,
+		    &v[k], &err);
+		check(rc[k] == rc[0], "vocabularies disagree on validity");
+	}
+	for (k = 0; k < NVOCAB && rc[0] == 0; k++) {
+		struct feat_scratch *one = feat_scratch_new();
+
+		check_reference(vocab[k], s, tlen, text, xlen, &v[k]);
+		check(feat_vectorize(vocab[k], s, tlen, text, xlen, shared,
+		    &again, &err) == 0 && same_vec(&v[k], &again),
+		    "the same scratch gives another vector");
+		check(feat_vectorize(vocab[k], s, tlen, text, xlen, one,
+		    &fresh, &err) == 0 && same_vec(&v[k], &fresh),
+		    "a fresh scratch gives another vector");
+		feat_scratch_destroy(&one);
+	}
+	for (k = 0; k < NVOCAB; k++)
+		feat_vec_release(&v[k]);
+	feat_vec_release(&fresh);
+	feat_vec_release(&again);
+	feat_scratch_destroy(&shared);
+	return 0;
+}
