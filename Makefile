@@ -129,16 +129,20 @@ valgrind: $(PROGS) $(UNIT_BIN)
 		NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q -p no:cacheprovider \
 		$(PYTEST_ARGS) $(VALGRIND_INTEG)
 
-# libFuzzer targets need clang.
+# libFuzzer targets need clang.  The code under test is compiled once
+# with coverage and sanitizers (fuzzer-no-link) and linked into each
+# target; a target that needs a daemon module lists its object.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -fsanitize=fuzzer,address,undefined
-# Daemon modules a target needs besides lib/.
-FUZZ_EXTRA_fuzz_ackout = daemon/ackout.c
-build/fuzz/fuzz_ackout: daemon/ackout.c daemon/ackout.h
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/*.h
+FUZZ_SAN = -fsanitize=address,undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -Idaemon \
+              -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -Idaemon $(WARN) -o $@ $< $(FUZZ_EXTRA_$*) \
-		$(LIB_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+build/fuzz/fuzz_ackout: build/fuzz/obj/daemon/ackout.o
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	clang -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/}; echo "== $$n"; \
 		mkdir -p build/fuzz/corpus-$$n; \
@@ -224,4 +228,4 @@ deb-test:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
