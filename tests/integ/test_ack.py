@@ -161,6 +161,9 @@ def test_consumer_killed_comes_back_nothing_lost(daemon_factory, tmp_path):
             else:
                 c2.send(pack({"credit": 200}))
     finally:
+        if c1.poll() is None:
+            c1.kill()
+            c1.wait()
         producer.join()
     ids2 = [i for _, i, _ in got]
     assert len(ids2) == len(set(ids2)), "the live consumer saw an id twice"
@@ -304,6 +307,7 @@ def test_tail_ack_killed_and_restarted_loses_nothing(daemon_factory,
     want = {a["id"] for a in arts}
     path = tmp_path / "tail.jsonl"
     producer = send_all(d, arts)
+    t1 = t2 = None
     try:
         with open(path, "ab") as out:
             t1 = tail_ack(d, out)
@@ -323,6 +327,10 @@ def test_tail_ack_killed_and_restarted_loses_nothing(daemon_factory,
         for mark in SANITIZER_MARKS:
             assert mark not in err, err
     finally:
+        for t in (t1, t2):
+            if t is not None and t.poll() is None:
+                t.kill()
+                t.wait()
         producer.join()
     ids = read_ids(path)
     assert set(ids) == want
