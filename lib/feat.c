@@ -11,8 +11,8 @@
  * than the caches, hence the prefetching in count_field.
  *
  * Per-article work happens in a struct feat_scratch: the tokens and stems
- * of the article (shared by the tasks), the term counts and the ids
- * touched, all reused, so a steady stream of articles makes no heap
+ * of the article (shared by the tasks), the term counts and a bitmap of
+ * the ids counted, all reused, so a steady stream of articles makes no heap
  * allocation.  idf is derived from the stored document frequencies at load
  * time, so no floating-point text round trip is involved in a bundle.
  */
@@ -105,12 +105,16 @@ struct feat_scratch {
 	struct buf key;			/* the builder's bigram keys */
 	/*
 	 * Term counts of the document being vectorised: count[id] for every
-	 * id below ncount (zero between documents), and the ids touched.
+	 * id below ncount (zero between documents), bit id of seen set when
+	 * count[id] is not zero, and the number of such ids.  Walking the
+	 * bitmap lists the ids in ascending order without sorting them: for
+	 * ~10^5 terms it is ~2000 words, cheaper than sorting the ~10^3 ids
+	 * of an article.
 	 */
 	uint32_t *count;
+	uint64_t *seen;
 	size_t ncount;
-	int32_t *touched, *sorttmp;
-	size_t ntouched, captouched;
+	size_t nseen;
 	uint64_t *hash;			/* token hashes of one field */
 	size_t caphash;
 };
@@ -286,8 +290,7 @@ feat_scratch_destroy(struct feat_scratch **sp)
 	buf_release(&s->stem_bytes);
 	buf_release(&s->key);
 	free(s->count);
-	free(s->touched);
-	free(s->sorttmp);
+	free(s->seen);
 	free(s->hash);
 	free(s);
 	*sp = NULL;
@@ -733,21 +736,13 @@ out_close:
 
 /* ---- vectorising ---- */
 
-static void
+static inline void
 count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
 {
 	if (id < 0)
 		return;
-	if (s->count[id] == 0) {
-		if (s->ntouched == s->captouched) {
-			s->captouched = s->captouched ? s->captouched * 2 : 256;
-			s->touched = xreallocarray(s->touched, s->captouched,
-			    sizeof(*s->touched));
-			s->sorttmp = xreallocarray(s->sorttmp, s->captouched,
-			    sizeof(*s->sorttmp));
-		}
-		s->touched[s->ntouched++] = id;
-	}
+	s->nseen += s->count[id] == 0;
+	s->seen[id / 64] |= (uint64_t)1 << (id % 64);
 	s->count[id] += weight;
 }
 
@@ -805,71 +800,57 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 	}
 }
 
-/* Sort ids ascending: insertion sort when short, else LSD radix. */
-static void
-sort_ids(int32_t *a, int32_t *tmp, size_t n, size_t nids)
-{
-	size_t i, j, shift;
-
-	if (n <= 32) {
-		for (i = 1; i < n; i++) {
-			int32_t x = a[i];
-
-			for (j = i; j > 0 && a[j - 1] > x; j--)
-				a[j] = a[j - 1];
-			a[j] = x;
-		}
-		return;
-	}
-	for (shift = 0; shift < 32 && (nids - 1) >> shift; shift += 8) {
-		size_t count[257] = { 0 };
-		int32_t *t;
-
-		for (i = 0; i < n; i++)
-			count[(((uint32_t)a[i] >> shift) & 0xff) + 1]++;
-		for (i = 1; i < 257; i++)
-			count[i] += count[i - 1];
-		for (i = 0; i < n; i++)
-			tmp[count[((uint32_t)a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = tmp;
-		tmp = t;
-	}
-	if (((shift / 8) & 1) != 0)	/* the result is in the other array */
-		memcpy(tmp, a, n * sizeof(*a));
-}
-
 int
 feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     const char *text, size_t xlen, struct feat_scratch *s,
     struct feat_vec *out, struct err *err)
 {
 	const struct feat_settings *st = &v->settings;
+	size_t nwords = (v->n + 63) / 64;
 	struct toks t;
 	double norm = 0.0;
-	size_t i, n;
+	size_t i, n = 0;
+	int rc = 0;
 
 	out->n = 0;
 	if (s->ncount < v->n) {
 		free(s->count);
+		free(s->seen);
 		s->count = xcalloc(v->n, sizeof(*s->count));
+		s->seen = xcalloc(nwords, sizeof(*s->seen));
 		s->ncount = v->n;
 	}
-	s->ntouched = 0;
+	s->nseen = 0;
 	if (field_tokens(st, s, 0, title, tlen, &t, err) == -1)
 		return -1;
 	count_field(v, s, &t, (uint32_t)st->title_weight);
 	if (field_tokens(st, s, 1, text, xlen, &t, err) == -1)
-		goto fail;
-	count_field(v, s, &t, 1);
+		rc = -1;
+	else
+		count_field(v, s, &t, 1);
 
-	sort_ids(s->touched, s->sorttmp, s->ntouched, v->n);
-	vec_reserve(out, s->ntouched);
-	for (n = 0; n < s->ntouched; n++) {
-		out->idx[n] = s->touched[n];
-		out->val[n] = s->count[s->touched[n]];
-		s->count[s->touched[n]] = 0;
+	/* The ids counted, ascending; counts and bits go back to zero. */
+	if (rc == 0)
+		vec_reserve(out, s->nseen);
+	for (i = 0; i < nwords; i++) {
+		uint64_t w = s->seen[i];
+
+		if (w == 0)
+			continue;
+		s->seen[i] = 0;
+		for (; w != 0; w &= w - 1) {
+			int32_t id = (int32_t)(i * 64 +
+			    (size_t)__builtin_ctzll(w));
+
+			if (rc == 0) {
+				out->idx[n] = id;
+				out->val[n++] = s->count[id];
+			}
+			s->count[id] = 0;
+		}
 	}
+	if (rc == -1)
+		return -1;
 	for (i = 0; i < n; i++) {
 		double tf = out->val[i];
 
@@ -885,10 +866,6 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
 	}
 	out->n = n;
 	return 0;
-fail:
-	for (i = 0; i < s->ntouched; i++)
-		s->count[s->touched[i]] = 0;
-	return -1;
 }
 
 /* ---- builder ---- */
