@@ -95,6 +95,8 @@ struct stem_slot {
 	uint8_t wlen, slen;
 };
 
+#define FEAT_LOGTF 64
+
 struct feat_scratch {
 	struct field field[2];		/* title, text */
 	int shared;			/* set by feat_scratch_new_doc */
@@ -115,6 +117,11 @@ struct feat_scratch {
 	uint64_t *seen;
 	size_t ncount;
 	size_t nseen;
+	/*
+	 * 1 + ln(tf) for small term counts, made with log() when the
+	 * scratch is made: the same values, without a libm call per term.
+	 */
+	double logtf[FEAT_LOGTF];
 	uint64_t *hash;			/* token hashes of one field */
 	size_t caphash;
 };
@@ -262,6 +269,8 @@ feat_scratch_new(void)
 	struct feat_scratch *s = xcalloc(1, sizeof(*s));
 	int i;
 
+	for (i = 1; i < FEAT_LOGTF; i++)
+		s->logtf[i] = 1.0 + log((double)i);
 	for (i = 0; i < 2; i++) {
 		text_tokens_init(&s->field[i].tok);
 		buf_init(&s->field[i].stems);
@@ -855,7 +864,8 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
 		double tf = out->val[i];
 
 		if (st->sublinear_tf)
-			tf = 1.0 + log(tf);
+			tf = tf < FEAT_LOGTF ? s->logtf[(int)tf] :
+			    1.0 + log(tf);
 		out->val[i] = tf * v->idf[out->idx[i]];
 		norm += out->val[i] * out->val[i];
 	}
