@@ -196,6 +196,37 @@ mix64(uint64_t h)
 	return h;
 }
 
+/*
+ * The last 1..7 bytes of a key as memcpy(&w, p, n) into a zeroed w would
+ * give them.  Most tokens are shorter than eight bytes, and a memcpy of a
+ * variable length is a library call; on little-endian machines two
+ * overlapping fixed-size loads do it (the bytes they share are equal).
+ */
+static inline uint64_t
+load_tail(const char *p, size_t n)
+{
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t a, b;
+	uint16_t c, d;
+
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		w = a | (uint64_t)b << (8 * (n - 4));
+	} else if (n >= 2) {
+		memcpy(&c, p, 2);
+		memcpy(&d, p + n - 2, 2);
+		w = c | (uint64_t)d << (8 * (n - 2));
+	} else {
+		w = (unsigned char)p[0];
+	}
+#else
+	memcpy(&w, p, n);
+#endif
+	return w;
+}
+
 /* Eight bytes at a time; the length goes in so "a" and "a\0" differ. */
 static inline uint64_t
 tok_hash(const char *s, size_t len)
@@ -209,8 +240,7 @@ tok_hash(const char *s, size_t len)
 		h ^= h >> 31;
 	}
 	if (i < len) {
-		w = 0;
-		memcpy(&w, s + i, len - i);
+		w = load_tail(s + i, len - i);
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
 	}
 	return mix64(h);
