@@ -5,7 +5,7 @@
  * a bigram is "a b" with one space and never spans a clause break.  The
  * vocabulary is a sorted array of terms (feature id = position) with an
  * open-addressing hash index over it, load factor <= 1/2, keyed by token
- * hashes (see tok_hash).  Shipped vocabularies hold ~10^4..10^5 terms; an
+ * hashes (see text_hash).  Shipped vocabularies hold ~10^4..10^5 terms; an
  * article makes a few hundred to a few thousand lookups, which wait on
  * memory more than they compute: the index and the term bytes are larger
  * than the caches, hence the prefetching in count_field.
@@ -82,7 +82,8 @@ struct field {
 /*
  * Stems of recent words: Snowball costs a few hundred instructions per
  * word and news repeats its words, so a small cache pays.  Slots hold the
- * word's hash and offsets into bytes ("word" then "stem"); the cache is
+ * word's hash, the stem's hash (for the vocabulary lookups) and offsets
+ * into bytes ("word" then "stem"); the cache is
  * emptied when it fills up, so its size stays bounded.
  */
 #define STEM_SLOTS 65536		/* power of two */
@@ -91,6 +92,7 @@ struct field {
 
 struct stem_slot {
 	uint64_t hash;
+	uint64_t shash;			/* text_hash of the stem */
 	uint32_t off;			/* 0 = empty; else offset + 1 */
 	uint8_t wlen, slen;
 };
@@ -122,7 +124,7 @@ struct feat_scratch {
 	 * scratch is made: the same values, without a libm call per term.
 	 */
 	double logtf[FEAT_LOGTF];
-	uint64_t *hash;			/* token hashes of one field */
+	uint64_t *hash;			/* bigram hashes of one field */
 	size_t caphash;
 };
 
@@ -179,77 +181,19 @@ feat_settings_check(const struct feat_settings *s, struct err *err)
 }
 
 /*
- * Hashes.  tok_hash hashes any bytes, eight at a time; it keys the
- * builder's table and the stem cache.  Vocabulary lookups use a term hash
- * built from token hashes: a unigram's is the hash of its token, a
+ * Hashes.  text_hash (text.h) hashes any bytes, eight at a time; it keys
+ * the builder's table and the stem cache.  Vocabulary lookups use a term
+ * hash built from token hashes: a unigram's is the hash of its token, a
  * bigram's combines the hashes of its two tokens, so every token of an
- * article is hashed once whatever the number of terms it is part of.
- * Tokens never contain a space, so a stored bigram "a b" splits back into
- * its tokens.
+ * article is hashed once whatever the number of terms it is part of: by
+ * the tokeniser, which leaves the hash in the token, and for a stem by
+ * the stem cache.  Tokens never contain a space, so a stored bigram "a b"
+ * splits back into its tokens.
  */
-static inline uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ULL;
-	h ^= h >> 32;
-	return h;
-}
-
-/*
- * The last 1..7 bytes of a key as memcpy(&w, p, n) into a zeroed w would
- * give them.  Most tokens are shorter than eight bytes, and a memcpy of a
- * variable length is a library call; on little-endian machines two
- * overlapping fixed-size loads do it (the bytes they share are equal).
- */
-static inline uint64_t
-load_tail(const char *p, size_t n)
-{
-	uint64_t w = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t a, b;
-	uint16_t c, d;
-
-	if (n >= 4) {
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		w = a | (uint64_t)b << (8 * (n - 4));
-	} else if (n >= 2) {
-		memcpy(&c, p, 2);
-		memcpy(&d, p + n - 2, 2);
-		w = c | (uint64_t)d << (8 * (n - 2));
-	} else {
-		w = (unsigned char)p[0];
-	}
-#else
-	memcpy(&w, p, n);
-#endif
-	return w;
-}
-
-/* Eight bytes at a time; the length goes in so "a" and "a\0" differ. */
-static inline uint64_t
-tok_hash(const char *s, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
-	}
-	if (i < len) {
-		w = load_tail(s + i, len - i);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-	}
-	return mix64(h);
-}
-
 static inline uint64_t
 pair_hash(uint64_t ha, uint64_t hb)
 {
-	return mix64(ha * 0x94d049bb133111ebULL + hb);
+	return text_mix64(ha * 0x94d049bb133111ebULL + hb);
 }
 
 /* The lookup hash of a stored term (a token, or two joined by a space). */
@@ -259,9 +203,9 @@ term_hash(const char *t, size_t len)
 	const char *sp = memchr(t, ' ', len);
 
 	if (sp == NULL)
-		return tok_hash(t, len);
-	return pair_hash(tok_hash(t, (size_t)(sp - t)),
-	    tok_hash(sp + 1, len - (size_t)(sp - t) - 1));
+		return text_hash(t, len);
+	return pair_hash(text_hash(t, (size_t)(sp - t)),
+	    text_hash(sp + 1, len - (size_t)(sp - t) - 1));
 }
 
 void
@@ -342,12 +286,16 @@ feat_scratch_new_doc(struct feat_scratch *s)
 	s->field[0].valid = s->field[1].valid = 0;
 }
 
-/* The Snowball English stem of w[0..len), through the cache. */
-static void
-stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
+/*
+ * Append the Snowball English stem of w[0..len), whose text_hash is hash,
+ * to out through the cache; return the stem's text_hash.
+ */
+static uint64_t
+stem_word(struct feat_scratch *s, const char *w, size_t len, uint64_t hash,
+    struct buf *out)
 {
-	uint64_t hash = tok_hash(w, len);
 	struct stem_slot *sl = NULL;
+	uint64_t shash;
 	const sb_symbol *st;
 	size_t h, slen;
 
@@ -365,7 +313,7 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
 			    len) == 0) {
 				buf_add(out, s->stem_bytes.data + sl->off - 1 +
 				    len, sl->slen);
-				return;
+				return sl->shash;
 			}
 		}
 		sl = &s->stem_slot[h];
@@ -375,8 +323,9 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
 		abort();	/* only on out of memory */
 	slen = (size_t)sb_stemmer_length(s->stemmer);
 	buf_add(out, st, slen);
+	shash = text_hash((const char *)st, slen);
 	if (sl == NULL || slen > STEM_MAX_WORD)
-		return;
+		return shash;
 	if (s->stem_fill == STEM_MAX_FILL) {	/* full: start over */
 		memset(s->stem_slot, 0, STEM_SLOTS * sizeof(*sl));
 		buf_reset(&s->stem_bytes);
@@ -387,12 +336,14 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, struct buf *out)
 		sl = &s->stem_slot[h];
 	}
 	sl->hash = hash;
+	sl->shash = shash;
 	sl->off = (uint32_t)s->stem_bytes.len + 1;
 	sl->wlen = (uint8_t)len;
 	sl->slen = (uint8_t)slen;
 	buf_add(&s->stem_bytes, w, len);
 	buf_add(&s->stem_bytes, st, slen);
 	s->stem_fill++;
+	return shash;
 }
 
 /*
@@ -414,15 +365,22 @@ stem_field(struct feat_scratch *s, struct field *f)
 		const char *w = t->chars.data + t->tok[i].off;
 		size_t len = t->tok[i].len, neg = w[0] == '!';
 
-		f->stok[i] = t->tok[i];
-		f->stok[i].off = (uint32_t)f->stems.len;
+		struct text_token *k = &f->stok[i];
+
+		*k = t->tok[i];
+		k->off = (uint32_t)f->stems.len;
 		if (w[neg] == '<') {
 			buf_add(&f->stems, w, len);
+		} else if (!neg) {
+			k->hash = stem_word(s, w, len, k->hash, &f->stems);
 		} else {
-			buf_add(&f->stems, w, neg);
-			stem_word(s, w + neg, len - neg, &f->stems);
+			buf_addch(&f->stems, '!');
+			stem_word(s, w + 1, len - 1, text_hash(w + 1, len - 1),
+			    &f->stems);
 		}
-		f->stok[i].len = (uint32_t)(f->stems.len - f->stok[i].off);
+		k->len = (uint32_t)(f->stems.len - k->off);
+		if (neg)
+			k->hash = text_hash(f->stems.data + k->off, k->len);
 		buf_addch(&f->stems, '\0');
 	}
 }
@@ -569,7 +527,7 @@ feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
 	if (sp == NULL)
-		return vocab_probe(v, tok_hash(term, len), term, len, NULL, 0);
+		return vocab_probe(v, text_hash(term, len), term, len, NULL, 0);
 	return vocab_probe(v, term_hash(term, len), term,
 	    (size_t)(sp - term), sp + 1, len - (size_t)(sp - term) - 1);
 }
@@ -804,8 +762,9 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 	size_t i;
 
 	/*
-	 * First every hash, touching the slots they will probe: the table is
-	 * larger than the caches, and misses issued together overlap.
+	 * First every slot the probes will touch: the table is larger than
+	 * the caches, and misses issued together overlap.  The tokens carry
+	 * their hashes; a bigram's is kept in h for the second loop.
 	 */
 	if (t->n > s->caphash) {
 		s->caphash = t->n;
@@ -813,29 +772,32 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 	}
 	h = s->hash;
 	for (i = 0; i < t->n; i++) {
-		h[i] = tok_hash(t->chars + t->tok[i].off, t->tok[i].len);
-		__builtin_prefetch(&v->index.slot[h[i] & v->index.mask]);
-		if (bigrams && i > 0)
-			__builtin_prefetch(&v->index.slot[pair_hash(h[i - 1],
-			    h[i]) & v->index.mask]);
+		__builtin_prefetch(&v->index.slot[t->tok[i].hash &
+		    v->index.mask]);
+		if (bigrams && i > 0) {
+			h[i - 1] = pair_hash(t->tok[i - 1].hash,
+			    t->tok[i].hash);
+			__builtin_prefetch(&v->index.slot[h[i - 1] &
+			    v->index.mask]);
+		}
 	}
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *a = &t->tok[i], *b;
 		const char *ac = t->chars + a->off, *bc;
 
 		id = i > 0 && bigrams ? next :
-		    vocab_probe(v, h[i], ac, a->len, NULL, 0);
+		    vocab_probe(v, a->hash, ac, a->len, NULL, 0);
 		count_id(s, id, weight);
 		if (!bigrams || i + 1 == t->n)
 			continue;
 		b = &t->tok[i + 1];
 		bc = t->chars + b->off;
-		next = vocab_probe(v, h[i + 1], bc, b->len, NULL, 0);
+		next = vocab_probe(v, b->hash, bc, b->len, NULL, 0);
 		if ((b->flags & TEXT_TOK_BREAK) ||
 		    (closed && (id < 0 || next < 0)))
 			continue;
-		count_id(s, vocab_probe(v, pair_hash(h[i], h[i + 1]), ac,
-		    a->len, bc, b->len), weight);
+		count_id(s, vocab_probe(v, h[i], ac, a->len, bc, b->len),
+		    weight);
 	}
 }
 
@@ -947,7 +909,7 @@ builder_rehash(struct feat_builder *b)
 	b->mask = b->mask * 2 + 1;
 	b->slot = xcalloc(b->mask + 1, sizeof(uint32_t));
 	for (i = 0; i < b->n; i++) {
-		size_t h = tok_hash(b->chars.data + b->term[i].off,
+		size_t h = text_hash(b->chars.data + b->term[i].off,
 		    b->term[i].len) & b->mask;
 
 		while (b->slot[h])
@@ -960,7 +922,7 @@ static void
 count_term(void *ctx, const char *term, size_t len)
 {
 	struct feat_builder *b = ctx;
-	size_t h = tok_hash(term, len) & b->mask;
+	size_t h = text_hash(term, len) & b->mask;
 	struct bterm *t;
 	uint32_t s;
 

@@ -319,7 +319,10 @@ put_cp(struct tok_state *st, int32_t cp)
 	    (utf8proc_uint8_t *)st->b->data + st->b->len);
 }
 
-/* Append a token entry; the first entry after a break carries it. */
+/*
+ * Append a token entry for bytes already in place; the first entry after
+ * a break carries it.
+ */
 static void
 push_tok(struct tok_state *st, size_t off, size_t len)
 {
@@ -334,6 +337,7 @@ push_tok(struct tok_state *st, size_t off, size_t len)
 	k->off = (uint32_t)off;
 	k->len = (uint32_t)len;
 	k->flags = st->brk ? TEXT_TOK_BREAK : 0;
+	k->hash = text_hash(st->b->data + off, len);
 	st->brk = 0;
 }
 
@@ -341,11 +345,11 @@ push_tok(struct tok_state *st, size_t off, size_t len)
 static void
 push_str(struct tok_state *st, const char *s)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), off = st->b->len;
 
-	push_tok(st, st->b->len, len);
 	put_bytes(st, s, len + 1);
 	st->b->data[st->b->len] = '\0';
+	push_tok(st, off, len);
 }
 
 static int
