@@ -888,7 +888,7 @@ text_tokenize(const char *s, size_t len, unsigned flags,
 	utf8proc_int32_t cp;
 	utf8proc_ssize_t n;
 	size_t i = 0;
-	int c;
+	int c, cls;
 
 	tokens_clear(out);
 	if (len > UINT32_MAX)
@@ -906,9 +906,29 @@ text_tokenize(const char *s, size_t len, unsigned flags,
 		}
 		c = p[i];
 		if (c < 0x80) {
+			/*
+			 * Fast paths for plain English text, doing what feed()
+			 * would: a space ends the token, a letter starts a
+			 * word, and letters and digits continue one.
+			 */
+			cls = ascii_class[c];
+			if (st.pend == 0 && cls == TC_SPACE) {
+				st.after_apos = 0;
+				if (st.mode != M_NONE)
+					end_token(&st);
+				i++;
+				continue;
+			}
+			if (st.pend == 0 && st.mode == M_NONE &&
+			    cls == TC_LETTER) {
+				st.nl = 0;
+				st.mode = M_WORD;
+				st.start = st.b->len;
+				st.lead_apos = st.after_apos;
+				st.after_apos = 0;
+			}
 			if (st.mode == M_WORD && st.pend == 0 &&
-			    (ascii_class[c] == TC_LETTER ||
-			    ascii_class[c] == TC_DIGIT)) {
+			    (cls == TC_LETTER || cls == TC_DIGIT)) {
 				i = word_run(&st, p, i, len);
 				continue;
 			}
