@@ -323,7 +323,7 @@ put_cp(struct tok_state *st, int32_t cp)
  * Append a token entry for bytes already in place; the first entry after
  * a break carries it.
  */
-static void
+static inline void
 push_tok(struct tok_state *st, size_t off, size_t len)
 {
 	struct text_tokens *t = st->out;
@@ -496,7 +496,7 @@ numcmp_flush(struct tok_state *st)
  * the negation prefix in front if needed, NUL-terminate, record it.
  */
 static void
-emit(struct tok_state *st, int kind, double v, int vok)
+emit_marked(struct tok_state *st, int kind, double v, int vok)
 {
 	struct buf *b = st->b;
 	const char *before = NULL, *after = NULL;
@@ -535,6 +535,19 @@ emit(struct tok_state *st, int kind, double v, int vok)
 		push_str(st, after);
 	if (negator)
 		st->neg = 1;
+}
+
+/* emit_marked, with the common case of neither flag inline. */
+static inline void
+emit(struct tok_state *st, int kind, double v, int vok)
+{
+	if (st->flags & (TEXT_NUMCMP | TEXT_NEGATION)) {
+		emit_marked(st, kind, v, vok);
+		return;
+	}
+	push_tok(st, st->start, st->b->len - st->start);
+	put_byte(st, '\0');
+	st->b->data[st->b->len] = '\0';
 }
 
 static void
