@@ -104,6 +104,19 @@ static const unsigned char ascii_class[128] = {
 #undef H
 #undef B
 
+/*
+ * ASCII letters and digits as word_run appends them (letters folded to
+ * lower case), 0 for every other byte, so that the loop over a word is
+ * one lookup per byte.  Agrees with ascii_class: TC_LETTER and TC_DIGIT.
+ */
+static const unsigned char word_byte[256] = {
+	[0x30] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+	[0x41] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+	'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+	[0x61] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+	'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+};
+
 /* What is being built at the end of out->chars. */
 enum {
 	M_NONE,
@@ -816,25 +829,15 @@ word_run(struct tok_state *st, const unsigned char *p, size_t i, size_t len)
 {
 	struct buf *b = st->b;
 	size_t end;
-	int c, cls = TC_LETTER;
+	int c;
 	char *d;
 
 	for (;;) {
 		reserve(b, 64);
 		d = b->data + b->len;
 		end = len - i > 64 ? i + 64 : len;
-		for (; i < end; i++) {
-			c = p[i];
-			if (c >= 0x80)
-				break;
-			cls = ascii_class[c];
-			if (cls == TC_LETTER)
-				*d++ = (char)(c | 0x20);
-			else if (cls == TC_DIGIT)
-				*d++ = (char)c;
-			else
-				break;
-		}
+		for (; i < end && (c = word_byte[p[i]]) != 0; i++)
+			*d++ = (char)c;
 		b->len = (size_t)(d - b->data);
 		if (i < end || i == len || b->len > TEXT_CHARS_MAX)
 			break;
