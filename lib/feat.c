@@ -751,40 +751,48 @@ count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
  * document frequency is at least theirs): then the lookup of a bigram with
  * an unknown word is skipped, and the vectors are the same.
  */
+/*
+ * How many tokens ahead count_field asks for the index slots it will
+ * probe.  The index is larger than the caches; asking for every slot of a
+ * field up front, as before, issued hundreds of misses at once and lost
+ * many of the lines again before the probes came (~7% slower).
+ */
+#define SLOT_PREFETCH 16
+
 static void
 count_field(const struct feat_vocab *v, struct feat_scratch *s,
     const struct toks *t, uint32_t weight)
 {
+	const struct term_slot *slot = v->index.slot;
+	size_t mask = v->index.mask;
 	int bigrams = v->settings.ngram_max >= 2;
 	int closed = v->settings.max_features == 0;
 	int32_t id, next = -1;
 	uint64_t *h;
-	size_t i;
+	size_t i, j;
 
-	/*
-	 * First every slot the probes will touch: the table is larger than
-	 * the caches, and misses issued together overlap.  The tokens carry
-	 * their hashes; a bigram's is kept in h for the second loop.
-	 */
+	/* The tokens carry their hashes; h[i] is bigram (i, i + 1)'s. */
 	if (t->n > s->caphash) {
 		s->caphash = t->n;
 		s->hash = xreallocarray(s->hash, t->n, sizeof(*s->hash));
 	}
 	h = s->hash;
-	for (i = 0; i < t->n; i++) {
-		__builtin_prefetch(&v->index.slot[t->tok[i].hash &
-		    v->index.mask]);
-		if (bigrams && i > 0) {
-			h[i - 1] = pair_hash(t->tok[i - 1].hash,
-			    t->tok[i].hash);
-			__builtin_prefetch(&v->index.slot[h[i - 1] &
-			    v->index.mask]);
-		}
+	for (i = 0; bigrams && i + 1 < t->n; i++)
+		h[i] = pair_hash(t->tok[i].hash, t->tok[i + 1].hash);
+	for (j = 0; j < t->n && j < SLOT_PREFETCH; j++) {
+		__builtin_prefetch(&slot[t->tok[j].hash & mask]);
+		if (bigrams && j + 1 < t->n)
+			__builtin_prefetch(&slot[h[j] & mask]);
 	}
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *a = &t->tok[i], *b;
 		const char *ac = t->chars + a->off, *bc;
 
+		if ((j = i + SLOT_PREFETCH) < t->n) {
+			__builtin_prefetch(&slot[t->tok[j].hash & mask]);
+			if (bigrams && j + 1 < t->n)
+				__builtin_prefetch(&slot[h[j] & mask]);
+		}
 		id = i > 0 && bigrams ? next :
 		    vocab_probe(v, a->hash, ac, a->len, NULL, 0);
 		count_id(s, id, weight);
