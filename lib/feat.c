@@ -89,6 +89,7 @@ struct field {
 #define STEM_SLOTS 65536		/* power of two */
 #define STEM_MAX_FILL (STEM_SLOTS * 3 / 4)
 #define STEM_MAX_WORD 64		/* longer words are not cached */
+#define STEM_PREFETCH 8			/* tokens ahead */
 
 struct stem_slot {
 	uint64_t hash;
@@ -364,8 +365,12 @@ stem_field(struct feat_scratch *s, struct field *f)
 	for (i = 0; i < t->n; i++) {
 		const char *w = t->chars.data + t->tok[i].off;
 		size_t len = t->tok[i].len, neg = w[0] == '!';
-
 		struct text_token *k = &f->stok[i];
+
+		/* The cache slots span 1.5 MB: ask for them early. */
+		if (i + STEM_PREFETCH < t->n && s->stem_slot != NULL)
+			__builtin_prefetch(&s->stem_slot[t->tok[i +
+			    STEM_PREFETCH].hash & (STEM_SLOTS - 1)]);
 
 		*k = t->tok[i];
 		k->off = (uint32_t)f->stems.len;
