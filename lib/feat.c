@@ -34,15 +34,21 @@
 
 /*
  * Index over terms stored elsewhere: a slot holds id + 1 (0 = empty), the
- * upper half of the term's hash, so that a probe rarely touches the term
- * bytes of a mismatch, and the term's offset, so that a match costs one
- * cache miss for the slot and one for the bytes.
+ * term's offset and a key.  Most terms (words, short bigrams) are at most
+ * TERM_SHORT_MAX bytes: their key is the bytes themselves (short_key), so
+ * a lookup compares one word and touches no term bytes, the second cache
+ * miss it would otherwise cost.  A longer term's key is its hash, so that
+ * a probe rarely touches the bytes of a mismatch, and its offset carries
+ * TERM_LONG.
  */
 struct term_slot {
 	uint32_t id1;
-	uint32_t tag;
-	uint32_t off;		/* the term's offset in chars: one miss less */
+	uint32_t off;		/* TERM_LONG | the term's offset in chars */
+	uint64_t key;
 };
+
+#define TERM_SHORT_MAX 8
+#define TERM_LONG (UINT32_C(1) << 31)	/* offsets stay below 2^30 */
 
 struct term_index {
 	struct term_slot *slot;
@@ -463,6 +469,28 @@ for_each_term(const struct feat_settings *st, const struct toks *t,
 
 /* ---- vocabulary index ---- */
 
+/*
+ * The key of a term of 1..TERM_SHORT_MAX bytes: its bytes as a
+ * little-endian number, zero above them.  Terms hold no NUL, so two short
+ * terms have the same key only if they are equal.
+ */
+static inline uint64_t
+short_key(const char *p, size_t n)
+{
+	uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+	return text_load_tail(p, n);
+#else
+	for (w = 0; n > 0; n--)
+		w = w << 8 | (unsigned char)p[n - 1];
+	return w;
+#endif
+}
+
 static void
 index_build(struct feat_vocab *v)
 {
@@ -474,14 +502,22 @@ index_build(struct feat_vocab *v)
 	v->index.mask = cap - 1;
 	for (i = 0; i < v->n; i++) {
 		const char *t = v->chars + v->off[i];
-		uint64_t hash = term_hash(t, strlen(t));
+		size_t len = strlen(t);
+		uint64_t hash = term_hash(t, len);
 		size_t h = hash & v->index.mask;
+		struct term_slot *sl;
 
 		while (v->index.slot[h].id1)
 			h = (h + 1) & v->index.mask;
-		v->index.slot[h].id1 = (uint32_t)i + 1;
-		v->index.slot[h].off = (uint32_t)v->off[i];
-		v->index.slot[h].tag = (uint32_t)(hash >> 32);
+		sl = &v->index.slot[h];
+		sl->id1 = (uint32_t)i + 1;
+		sl->off = (uint32_t)v->off[i];
+		if (len <= TERM_SHORT_MAX) {
+			sl->key = short_key(t, len);
+		} else {
+			sl->key = hash;
+			sl->off |= TERM_LONG;
+		}
 	}
 }
 
@@ -500,25 +536,44 @@ same_bytes(const char *t, const char *a, size_t n)
 	return 1;
 }
 
-/* Find the term a[0..la) (+ " " + b[0..lb) if b) whose hash is hash. */
-static int32_t
+/*
+ * Find the term a[0..la) (+ " " + b[0..lb) if b) whose hash is hash.  a
+ * and b hold no NUL and no space, and la >= 1 if b.
+ */
+static inline int32_t
 vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
     size_t la, const char *b, size_t lb)
 {
-	uint32_t tag = (uint32_t)(hash >> 32);
+	size_t n = b == NULL ? la : la + 1 + lb;
 	size_t h = hash & v->index.mask;
 	const struct term_slot *sl;
+	uint64_t key;
 
-	while ((sl = &v->index.slot[h])->id1 != 0) {
-		if (sl->tag == tag) {
-			const char *t = v->chars + sl->off;
+	if (n > TERM_SHORT_MAX) {
+		while ((sl = &v->index.slot[h])->id1 != 0) {
+			if (sl->key == hash && (sl->off & TERM_LONG)) {
+				const char *t = v->chars +
+				    (sl->off & ~TERM_LONG);
 
-			if (same_bytes(t, a, la) && (b == NULL ?
-			    t[la] == '\0' : t[la] == ' ' &&
-			    same_bytes(t + la + 1, b, lb) &&
-			    t[la + 1 + lb] == '\0'))
-				return (int32_t)(sl->id1 - 1);
+				if (same_bytes(t, a, la) && (b == NULL ?
+				    t[la] == '\0' : t[la] == ' ' &&
+				    same_bytes(t + la + 1, b, lb) &&
+				    t[la + 1 + lb] == '\0'))
+					return (int32_t)(sl->id1 - 1);
+			}
+			h = (h + 1) & v->index.mask;
 		}
+		return -1;
+	}
+	if (n == 0)
+		return -1;	/* no term is empty */
+	key = la > 0 ? short_key(a, la) : 0;
+	if (b != NULL)
+		key |= (' ' | (lb > 0 ? short_key(b, lb) << 8 : 0)) <<
+		    (8 * la);
+	while ((sl = &v->index.slot[h])->id1 != 0) {
+		if (sl->key == key && !(sl->off & TERM_LONG))
+			return (int32_t)(sl->id1 - 1);
 		h = (h + 1) & v->index.mask;
 	}
 	return -1;
