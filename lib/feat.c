@@ -4,11 +4,14 @@
  * Terms are unigrams and (optionally) bigrams of the tokens text.c produces;
  * a bigram is "a b" with one space and never spans a clause break.  The
  * vocabulary is a sorted array of terms (feature id = position) with an
- * open-addressing hash index over it, load factor <= 1/2, keyed by token
+ * open-addressing hash index over it, load factor <= 1/4, keyed by token
  * hashes (see text_hash).  Shipped vocabularies hold ~10^4..10^5 terms; an
  * article makes a few hundred to a few thousand lookups, which wait on
  * memory more than they compute: the index and the term bytes are larger
- * than the caches, hence the prefetching in count_field.
+ * than the caches, hence the prefetching in count_field.  Many lookups
+ * are of bigrams that are not in the vocabulary, and a miss probes until
+ * an empty slot: load 1/4 measured ~8% faster per article than 1/2, for
+ * 16 bytes * 4 per term (8 MB for the 72k-term topic index).
  *
  * Per-article work happens in a struct feat_scratch: the tokens and stems
  * of the article (shared by the tasks), the term counts and a bitmap of
@@ -496,7 +499,7 @@ index_build(struct feat_vocab *v)
 {
 	size_t cap = 16, i;
 
-	while (cap < v->n * 2)	/* load factor <= 1/2: short probes */
+	while (cap < v->n * 4)	/* load factor <= 1/4: see the top */
 		cap *= 2;
 	v->index.slot = xcalloc(cap, sizeof(*v->index.slot));
 	v->index.mask = cap - 1;
