@@ -37,7 +37,7 @@ buf_reset(struct buf *b)
 }
 
 void
-buf_grow(struct buf *b, size_t extra)
+buf_grow_slow(struct buf *b, size_t extra)
 {
 	size_t want, cap;
 
@@ -57,22 +57,6 @@ buf_grow(struct buf *b, size_t extra)
 		b->data = xrealloc(b->data, cap);
 	}
 	b->cap = cap;
-}
-
-void
-buf_add(struct buf *b, const void *data, size_t len)
-{
-	buf_grow(b, len);
-	if (len)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-void
-buf_addch(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
 }
 
 void

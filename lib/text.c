@@ -104,6 +104,19 @@ static const unsigned char ascii_class[128] = {
 #undef H
 #undef B
 
+/*
+ * ASCII letters and digits as word_run appends them (letters folded to
+ * lower case), 0 for every other byte, so that the loop over a word is
+ * one lookup per byte.  Agrees with ascii_class: TC_LETTER and TC_DIGIT.
+ */
+static const unsigned char word_byte[256] = {
+	[0x30] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+	[0x41] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+	'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+	[0x61] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+	'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+};
+
 /* What is being built at the end of out->chars. */
 enum {
 	M_NONE,
@@ -319,8 +332,11 @@ put_cp(struct tok_state *st, int32_t cp)
 	    (utf8proc_uint8_t *)st->b->data + st->b->len);
 }
 
-/* Append a token entry; the first entry after a break carries it. */
-static void
+/*
+ * Append a token entry for bytes already in place; the first entry after
+ * a break carries it.
+ */
+static inline void
 push_tok(struct tok_state *st, size_t off, size_t len)
 {
 	struct text_tokens *t = st->out;
@@ -334,6 +350,7 @@ push_tok(struct tok_state *st, size_t off, size_t len)
 	k->off = (uint32_t)off;
 	k->len = (uint32_t)len;
 	k->flags = st->brk ? TEXT_TOK_BREAK : 0;
+	k->hash = text_hash(st->b->data + off, len);
 	st->brk = 0;
 }
 
@@ -341,11 +358,11 @@ push_tok(struct tok_state *st, size_t off, size_t len)
 static void
 push_str(struct tok_state *st, const char *s)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), off = st->b->len;
 
-	push_tok(st, st->b->len, len);
 	put_bytes(st, s, len + 1);
 	st->b->data[st->b->len] = '\0';
+	push_tok(st, off, len);
 }
 
 static int
@@ -492,7 +509,7 @@ numcmp_flush(struct tok_state *st)
  * the negation prefix in front if needed, NUL-terminate, record it.
  */
 static void
-emit(struct tok_state *st, int kind, double v, int vok)
+emit_marked(struct tok_state *st, int kind, double v, int vok)
 {
 	struct buf *b = st->b;
 	const char *before = NULL, *after = NULL;
@@ -531,6 +548,19 @@ emit(struct tok_state *st, int kind, double v, int vok)
 		push_str(st, after);
 	if (negator)
 		st->neg = 1;
+}
+
+/* emit_marked, with the common case of neither flag inline. */
+static inline void
+emit(struct tok_state *st, int kind, double v, int vok)
+{
+	if (st->flags & (TEXT_NUMCMP | TEXT_NEGATION)) {
+		emit_marked(st, kind, v, vok);
+		return;
+	}
+	push_tok(st, st->start, st->b->len - st->start);
+	put_byte(st, '\0');
+	st->b->data[st->b->len] = '\0';
 }
 
 static void
@@ -799,25 +829,15 @@ word_run(struct tok_state *st, const unsigned char *p, size_t i, size_t len)
 {
 	struct buf *b = st->b;
 	size_t end;
-	int c, cls = TC_LETTER;
+	int c;
 	char *d;
 
 	for (;;) {
 		reserve(b, 64);
 		d = b->data + b->len;
 		end = len - i > 64 ? i + 64 : len;
-		for (; i < end; i++) {
-			c = p[i];
-			if (c >= 0x80)
-				break;
-			cls = ascii_class[c];
-			if (cls == TC_LETTER)
-				*d++ = (char)(c | 0x20);
-			else if (cls == TC_DIGIT)
-				*d++ = (char)c;
-			else
-				break;
-		}
+		for (; i < end && (c = word_byte[p[i]]) != 0; i++)
+			*d++ = (char)c;
 		b->len = (size_t)(d - b->data);
 		if (i < end || i == len || b->len > TEXT_CHARS_MAX)
 			break;
@@ -884,7 +904,7 @@ text_tokenize(const char *s, size_t len, unsigned flags,
 	utf8proc_int32_t cp;
 	utf8proc_ssize_t n;
 	size_t i = 0;
-	int c;
+	int c, cls;
 
 	tokens_clear(out);
 	if (len > UINT32_MAX)
@@ -902,9 +922,29 @@ text_tokenize(const char *s, size_t len, unsigned flags,
 		}
 		c = p[i];
 		if (c < 0x80) {
+			/*
+			 * Fast paths for plain English text, doing what feed()
+			 * would: a space ends the token, a letter starts a
+			 * word, and letters and digits continue one.
+			 */
+			cls = ascii_class[c];
+			if (st.pend == 0 && cls == TC_SPACE) {
+				st.after_apos = 0;
+				if (st.mode != M_NONE)
+					end_token(&st);
+				i++;
+				continue;
+			}
+			if (st.pend == 0 && st.mode == M_NONE &&
+			    cls == TC_LETTER) {
+				st.nl = 0;
+				st.mode = M_WORD;
+				st.start = st.b->len;
+				st.lead_apos = st.after_apos;
+				st.after_apos = 0;
+			}
 			if (st.mode == M_WORD && st.pend == 0 &&
-			    (ascii_class[c] == TC_LETTER ||
-			    ascii_class[c] == TC_DIGIT)) {
+			    (cls == TC_LETTER || cls == TC_DIGIT)) {
 				i = word_run(&st, p, i, len);
 				continue;
 			}

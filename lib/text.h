@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "err.h"
@@ -53,6 +54,7 @@ struct text_token {
 	uint32_t off;	/* byte offset of the token in text_tokens.chars */
 	uint32_t len;	/* length in bytes, no NUL in between */
 	uint32_t flags;	/* TEXT_TOK_* */
+	uint64_t hash;	/* text_hash of the token's bytes */
 };
 
 struct text_tokens {
@@ -61,6 +63,71 @@ struct text_tokens {
 	size_t n;
 	size_t cap;
 };
+
+/* Final mixing of a 64-bit hash (also combines bigram hashes, feat.c). */
+static inline uint64_t
+text_mix64(uint64_t h)
+{
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+/*
+ * The last 1..7 bytes of a key as memcpy(&w, p, n) into a zeroed w would
+ * give them.  Most tokens are shorter than eight bytes, and a memcpy of a
+ * variable length is a library call; on little-endian machines two
+ * overlapping fixed-size loads do it (the bytes they share are equal).
+ */
+static inline uint64_t
+text_load_tail(const char *p, size_t n)
+{
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t a, b;
+	uint16_t c, d;
+
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		w = a | (uint64_t)b << (8 * (n - 4));
+	} else if (n >= 2) {
+		memcpy(&c, p, 2);
+		memcpy(&d, p + n - 2, 2);
+		w = c | (uint64_t)d << (8 * (n - 2));
+	} else {
+		w = (unsigned char)p[0];
+	}
+#else
+	memcpy(&w, p, n);
+#endif
+	return w;
+}
+
+/*
+ * The hash of s[0..len) that keys vocabulary lookups (feat.c) and that
+ * the tokeniser stores in each token, so that a token's bytes are hashed
+ * once while they are still in cache.  Eight bytes at a time; the length
+ * goes in so "a" and "a\0" differ.  Only in-memory tables use it.
+ */
+static inline uint64_t
+text_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (i < len) {
+		w = text_load_tail(s + i, len - i);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+	}
+	return text_mix64(h);
+}
 
 void text_tokens_init(struct text_tokens *t);
 void text_tokens_release(struct text_tokens *t);

@@ -5,10 +5,10 @@
  * flag combination.  Checked: the two agree on validity and on the offset
  * of the first bad byte; a failure leaves the tokens empty; every token is
  * non-empty valid UTF-8 with no white space, control, format character or
- * mark inside and a NUL after it; the first token never carries
- * TEXT_TOK_BREAK.  Differentially, with TEXT_NEGATION the
- * tokens are those of no flags plus a "!" prefix, and with TEXT_NUMCMP they
- * are those of no flags plus "<up>"/"<down>" tokens.
+ * mark inside and a NUL after it and carries the text_hash of its bytes;
+ * the first token never carries TEXT_TOK_BREAK.  Differentially, with
+ * TEXT_NEGATION the tokens are those of no flags plus a "!" prefix, and
+ * with TEXT_NUMCMP they are those of no flags plus "<up>"/"<down>" tokens.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +76,7 @@ check_layout(const struct text_tokens *t)
 		CHECK(memchr(t->chars.data + k->off, '\0', k->len) == NULL);
 		CHECK((k->flags & ~(uint32_t)TEXT_TOK_BREAK) == 0);
 		CHECK(i > 0 || k->flags == 0);
+		CHECK(k->hash == text_hash(t->chars.data + k->off, k->len));
 		check_token(t->chars.data + k->off, k->len);
 	}
 }

@@ -352,6 +352,49 @@ test_builder_sorted(void **state)
 	feat_vocab_destroy(&v);
 }
 
+/*
+ * Terms of up to 8 bytes are matched by their bytes in the index slot,
+ * longer ones by hash and bytes: lookups at and around the boundary, for
+ * words and bigrams, and near misses sharing the first 8 bytes.
+ */
+static void
+test_lookup_key_lengths(void **state)
+{
+	static const struct doc d[] = {
+		{ "", "abcdefg abcdefgh abcdefghi. ab cdefg. ab cdefgh. a b" },
+		{ "", "abcdefg abcdefgh abcdefghi. ab cdefg. ab cdefgh. a b" },
+	};
+	static const char *const in[] = {
+		"abcdefg", "abcdefgh", "abcdefghi", "ab cdefg", "ab cdefgh",
+		"a b", "a", "b", "ab", "cdefg", "cdefgh",
+		"abcdefgh abcdefghi", "abcdefg abcdefgh",
+	};
+	static const char *const out[] = {
+		"abcdef", "abcdefgi", "abcdefghj", "abcdefghij", "ab cdefgi",
+		"ab cdef", "ab cdefghi", "a c", "b a", "abcdefg ",
+		"abcdefgh abcdefgh", "abcdefghi abcdefg",
+	};
+	struct feat_settings s;
+	struct feat_vocab *v;
+	size_t i;
+
+	(void)state;
+	settings_plain(&s);
+	s.ngram_max = 2;
+	v = build(&s, d, 2);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		int32_t id = feat_vocab_lookup(v, in[i], strlen(in[i]));
+
+		if (id < 0)
+			fail_msg("'%s' not found", in[i]);
+		assert_string_equal(feat_vocab_term(v, (size_t)id), in[i]);
+	}
+	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+		if (feat_vocab_lookup(v, out[i], strlen(out[i])) != -1)
+			fail_msg("'%s' found", out[i]);
+	feat_vocab_destroy(&v);
+}
+
 static void
 test_builder_many_terms(void **state)
 {
@@ -946,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_builder_prune),
 		cmocka_unit_test(test_builder_sorted),
 		cmocka_unit_test(test_builder_many_terms),
+		cmocka_unit_test(test_lookup_key_lengths),
 		cmocka_unit_test(test_builder_rejects_invalid_utf8),
 		cmocka_unit_test(test_bigrams_no_break),
 		cmocka_unit_test(test_tfidf),

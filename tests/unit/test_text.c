@@ -35,6 +35,8 @@ render(const struct text_tokens *t, struct buf *b)
 		assert_int_equal(t->chars.data[k->off + k->len], '\0');
 		assert_null(memchr(t->chars.data + k->off, '\0', k->len));
 		assert_int_equal(k->flags & ~(uint32_t)TEXT_TOK_BREAK, 0);
+		assert_true(k->hash == text_hash(t->chars.data + k->off,
+		    k->len));
 		if (i > 0)
 			buf_addch(b, ' ');
 		if (k->flags & TEXT_TOK_BREAK) {
@@ -408,6 +410,46 @@ test_reuse(void **state)
 	text_tokens_release(&t);
 }
 
+/*
+ * text_hash must not change by accident: these are the values of the
+ * hash the vocabulary index was built with (on little-endian machines,
+ * where the loads of a key's last bytes are defined), every tail length.
+ */
+static void
+test_hash(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t h;
+	} want[] = {
+		{ "", 0x17fb89ee9dcab42aULL },
+		{ "a", 0xdc067291aae15417ULL },
+		{ "ab", 0x3c022282b2e3bd30ULL },
+		{ "abc", 0x855cd41cab8ab7e0ULL },
+		{ "abcd", 0xd61d22f5c64d388cULL },
+		{ "abcde", 0xe4c173279cbddb41ULL },
+		{ "abcdef", 0x198dc1c14dd2390fULL },
+		{ "abcdefg", 0x8781c532aeb88555ULL },
+		{ "abcdefgh", 0xcab19cc5625a356dULL },
+		{ "abcdefghi", 0x032e6681e4501501ULL },
+		{ "internationalisation", 0xa31aa8a519ceb6b5ULL },
+		{ "!not", 0x5a3ddd0d25bfdbdbULL },
+		{ "<num>", 0x3b7c566e8710d1a3ULL },
+	};
+	size_t i;
+
+	(void)state;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_true(text_hash(want[i].s, strlen(want[i].s)) ==
+		    want[i].h);
+#else
+	(void)want;
+	(void)i;
+	skip();
+#endif
+}
+
 int
 main(void)
 {
@@ -427,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_negation),
 		cmocka_unit_test(test_numcmp),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
