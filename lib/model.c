@@ -435,6 +435,43 @@ model_token(char **pos)
 	return s;
 }
 
+/*
+ * 1 if tok is a plain decimal number ("-0.0123", "4.5e-05": the form
+ * svm_save_model writes) that strtod would read whole and finite, so the
+ * support vectors' values, read again by libsvm, need not be converted
+ * here too.  Anything else takes the strtod path.
+ */
+static int
+model_plain_finite(const char *s)
+{
+	int intdigits = 0, digits = 0, exp = 0, edigits = 0, eneg = 0;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; isdigit((unsigned char)*s); s++)
+		intdigits++;
+	digits = intdigits;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			eneg = *s++ == '-';
+		for (; isdigit((unsigned char)*s); s++) {
+			if (++edigits > 3)
+				return 0;
+			exp = exp * 10 + (*s - '0');
+		}
+		if (edigits == 0)
+			return 0;
+	}
+	/* Below 10^301 (DBL_MAX is 1.8e308); tiny values round to 0. */
+	return *s == '\0' && intdigits <= 300 && (eneg || intdigits + exp <= 300);
+}
+
 static int
 model_parse_double(const char *tok, locale_t c_locale, double *out)
 {
@@ -449,6 +486,15 @@ model_parse_int(const char *tok, int *out)
 {
 	char *end;
 	long v;
+	int i;
+
+	/* The common case, a feature id: up to 9 digits, no sign. */
+	for (i = 0, v = 0; i < 10 && isdigit((unsigned char)tok[i]); i++)
+		v = v * 10 + (tok[i] - '0');
+	if (i > 0 && i < 10 && tok[i] == '\0') {
+		*out = (int)v;
+		return 0;
+	}
 
 	if (!isdigit((unsigned char)tok[0]) && tok[0] != '-')
 		return -1;
@@ -675,7 +721,8 @@ model_parse_sv_line(char *line, const struct model_header *h,
 
 	for (i = 0; i < h->nr_class - 1; i++) {
 		tok = model_token(&pos);
-		if (tok == NULL || model_parse_double(tok, c_locale, &v)) {
+		if (tok == NULL || (!model_plain_finite(tok) &&
+		    model_parse_double(tok, c_locale, &v))) {
 			snprintf(why, whysz, "a support vector starts with "
 			    "%d coefficient%s", h->nr_class - 1,
 			    h->nr_class > 2 ? "s" : "");
@@ -696,7 +743,8 @@ model_parse_sv_line(char *line, const struct model_header *h,
 			    model_quote(tok, q, sizeof(q)), last);
 			return -1;
 		}
-		if (model_parse_double(colon + 1, c_locale, &v) == -1) {
+		if (!model_plain_finite(colon + 1) &&
+		    model_parse_double(colon + 1, c_locale, &v) == -1) {
 			snprintf(why, whysz, "value '%s' of feature %d is "
 			    "not a finite number",
 			    model_quote(colon + 1, q, sizeof(q)), id);

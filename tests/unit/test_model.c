@@ -634,6 +634,23 @@ test_load_errors(void **state)
 	expect_load_fail(path, "value 'abc' of feature 1");
 	write_variant(path, "1 1:0.5", "1 1:inf\n");
 	expect_load_fail(path, "value 'inf' of feature 1");
+	/* Around the plain-decimal fast path: strtod decides the rest. */
+	write_variant(path, "1 1:0.5", "1 1:1e999\n");
+	expect_load_fail(path, "value '1e999' of feature 1");
+	write_variant(path, "1 1:0.5", "1 1:9e308\n");
+	expect_load_fail(path, "value '9e308' of feature 1");
+	write_variant(path, "1 1:0.5", "1 1:1e\n");
+	expect_load_fail(path, "value '1e' of feature 1");
+	write_variant(path, "1 1:0.5", "1 1:-\n");
+	expect_load_fail(path, "value '-' of feature 1");
+	write_variant(path, "1 1:0.5", "1 1:.\n");
+	expect_load_fail(path, "value '.' of feature 1");
+	write_variant(path, "1 1:0.5", "1e 1:0.5\n");
+	expect_load_fail(path, "a support vector starts with 1 coefficient");
+	write_variant(path, "1 1:0.5", "1 2147483648:0.5\n");
+	expect_load_fail(path, "feature id '2147483648'");
+	write_variant(path, "1 1:0.5", "1 +1:0.5\n");
+	expect_load_fail(path, "feature id '+1'");
 	write_variant(path, "1 1:0.5", "1 1-0.5\n");
 	expect_load_fail(path, "'1-0.5' is not id:value");
 	write_variant(path, "1 1:0.5", "\n");
