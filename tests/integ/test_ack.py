@@ -102,8 +102,12 @@ def settled(d):
 
 
 def send_all(d, arts):
+    """Send arts from a thread; join it.  The thread object keeps the
+    socket: closed once the sending ends, it would keep its queue only for
+    its linger (5 s), and a slow (sanitizer) daemon needs longer."""
     push = d.push_socket()
     t = threading.Thread(target=lambda: [push.send(pack(a)) for a in arts])
+    t.sock = push
     t.start()
     return t
 

@@ -161,7 +161,9 @@ def test_long_stream_with_pausing_consumer(daemon):
     def produce():
         s = daemon.ctx.socket(zmq.PUSH)
         s.setsockopt(zmq.SNDHWM, 1000)
-        s.setsockopt(zmq.LINGER, 5000)
+        # What is queued at close must reach even a slow (sanitizer)
+        # daemon: a linger that runs out drops it.
+        s.setsockopt(zmq.LINGER, 60000)
         s.connect(daemon.input)
         times["start"] = time.monotonic()
         for i in range(n):

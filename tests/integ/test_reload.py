@@ -105,7 +105,7 @@ def test_reloads_under_load_lose_nothing(daemon, models, corpus, tmp_path):
         s = daemon.push_socket()
         for a in arts:
             s.send(pack(a))
-        s.close(linger=5000)
+        s.close(linger=60000)    # all of it, however slow the daemon
 
     push, pull = daemon.push_socket(), daemon.pull_socket()
     producer = threading.Thread(target=produce)
