@@ -262,9 +262,7 @@ class Daemon:
 
     def push_socket(self):
         s = self.ctx.socket(zmq.PUSH)
-        # Closed with messages queued, it still delivers them to a slow
-        # (sanitizer) daemon; only a daemon that is gone makes it wait.
-        s.setsockopt(zmq.LINGER, 60000)
+        s.setsockopt(zmq.LINGER, 5000)
         s.setsockopt(zmq.SNDHWM, 0)
         s.connect(self.input)
         return s
