@@ -318,6 +318,18 @@ def zctx():
     ctx.destroy(linger=0)
 
 
+def check_all_clean(daemons):
+    """Stop every daemon; each must exit as expected with no sanitizer
+    report.  All are stopped before any failure is raised."""
+    failures = []
+    for d in daemons:
+        try:
+            d.check_clean_exit()
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+
+
 @pytest.fixture
 def daemon_factory(tmp_path, zctx, models):
     """start(output_type="push", heartbeat=0, extra=(), models=None, name=)
@@ -334,13 +346,7 @@ def daemon_factory(tmp_path, zctx, models):
         return d.start()
 
     yield start
-    failures = []
-    for d in started:
-        try:
-            d.check_clean_exit()
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
+    check_all_clean(started)
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import zmq
 
-from .conftest import (CLI, DAEMON, SANITIZER_MARKS, Daemon, make_articles,
-                       pack, recv_msg, run_cli, wait_for)
+from .conftest import (CLI, DAEMON, SANITIZER_MARKS, Daemon, check_all_clean,
+                       make_articles, pack, recv_msg, run_cli, wait_for)
 
 pytestmark = pytest.mark.skipif(not zmq.has("curve"),
                                 reason="libzmq without CURVE")
@@ -158,13 +158,7 @@ def curve_daemon(tmp_path, models, keys, contexts):
         return d.start()
 
     yield start
-    failures = []
-    for d in started:
-        try:
-            d.check_clean_exit()
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
+    check_all_clean(started)
 
 
 def auth(d):
