@@ -37,21 +37,26 @@
 
 /*
  * Index over terms stored elsewhere: a slot holds id + 1 (0 = empty), the
- * term's offset and a key.  Most terms (words, short bigrams) are at most
- * TERM_SHORT_MAX bytes: their key is the bytes themselves (short_key), so
- * a lookup compares one word and touches no term bytes, the second cache
- * miss it would otherwise cost.  A longer term's key is its hash, so that
- * a probe rarely touches the bytes of a mismatch, and its offset carries
- * TERM_LONG.
+ * term's offset and a key, so that a lookup compares one word and most
+ * often touches no term bytes, the second cache miss it would otherwise
+ * cost:
+ *   - a bigram both of whose words are terms (every bigram of a vocabulary
+ *     without max_features pruning, see count_field) is keyed by the pair
+ *     of their ids (pair_key), and its offset carries TERM_PAIR;
+ *   - another term of at most TERM_SHORT_MAX bytes (most words) is keyed
+ *     by its bytes (short_key);
+ *   - a longer one by its hash, with TERM_LONG: the probe compares its
+ *     bytes only when the hash matches.
  */
 struct term_slot {
 	uint32_t id1;
-	uint32_t off;		/* TERM_LONG | the term's offset in chars */
+	uint32_t off;		/* TERM_LONG or TERM_PAIR | offset in chars */
 	uint64_t key;
 };
 
 #define TERM_SHORT_MAX 8
 #define TERM_LONG (UINT32_C(1) << 31)	/* offsets stay below 2^30 */
+#define TERM_PAIR (UINT32_C(1) << 30)
 
 struct term_index {
 	struct term_slot *slot;
@@ -494,36 +499,6 @@ short_key(const char *p, size_t n)
 #endif
 }
 
-static void
-index_build(struct feat_vocab *v)
-{
-	size_t cap = 16, i;
-
-	while (cap < v->n * 4)	/* load factor <= 1/4: see the top */
-		cap *= 2;
-	v->index.slot = xcalloc(cap, sizeof(*v->index.slot));
-	v->index.mask = cap - 1;
-	for (i = 0; i < v->n; i++) {
-		const char *t = v->chars + v->off[i];
-		size_t len = strlen(t);
-		uint64_t hash = term_hash(t, len);
-		size_t h = hash & v->index.mask;
-		struct term_slot *sl;
-
-		while (v->index.slot[h].id1)
-			h = (h + 1) & v->index.mask;
-		sl = &v->index.slot[h];
-		sl->id1 = (uint32_t)i + 1;
-		sl->off = (uint32_t)v->off[i];
-		if (len <= TERM_SHORT_MAX) {
-			sl->key = short_key(t, len);
-		} else {
-			sl->key = hash;
-			sl->off |= TERM_LONG;
-		}
-	}
-}
-
 /*
  * Terms are short: a loop beats a call to memcmp.  t is NUL-terminated and
  * a has no NUL, so the loop stops at t's end.
@@ -575,24 +550,116 @@ vocab_probe(const struct feat_vocab *v, uint64_t hash, const char *a,
 		key |= (' ' | (lb > 0 ? short_key(b, lb) << 8 : 0)) <<
 		    (8 * la);
 	while ((sl = &v->index.slot[h])->id1 != 0) {
-		if (sl->key == key && !(sl->off & TERM_LONG))
+		if (sl->key == key && !(sl->off & (TERM_LONG | TERM_PAIR)))
 			return (int32_t)(sl->id1 - 1);
 		h = (h + 1) & v->index.mask;
 	}
 	return -1;
 }
 
+static inline uint64_t
+pair_key(int32_t a, int32_t b)
+{
+	return (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
+}
+
+/*
+ * Find the bigram of the terms a and b (ids) whose hash is hash, keyed by
+ * their ids: a bigram is, if both its words are terms (index_build).
+ */
+static inline int32_t
+vocab_probe_pair(const struct feat_vocab *v, uint64_t hash, int32_t a,
+    int32_t b)
+{
+	uint64_t key = pair_key(a, b);
+	size_t h = hash & v->index.mask;
+	const struct term_slot *sl;
+
+	while ((sl = &v->index.slot[h])->id1 != 0) {
+		if (sl->key == key && (sl->off & TERM_PAIR))
+			return (int32_t)(sl->id1 - 1);
+		h = (h + 1) & v->index.mask;
+	}
+	return -1;
+}
+
+/* Find the term t[0..len), a word or two joined by a space, hashed. */
+static int32_t
+vocab_find(const struct feat_vocab *v, const char *t, size_t len,
+    uint64_t hash)
+{
+	const char *sp = memchr(t, ' ', len);
+	size_t la;
+	int32_t a, b;
+
+	if (sp == NULL)
+		return vocab_probe(v, hash, t, len, NULL, 0);
+	la = (size_t)(sp - t);
+	a = vocab_probe(v, text_hash(t, la), t, la, NULL, 0);
+	b = vocab_probe(v, text_hash(sp + 1, len - la - 1), sp + 1,
+	    len - la - 1, NULL, 0);
+	if (a >= 0 && b >= 0)
+		return vocab_probe_pair(v, hash, a, b);
+	return vocab_probe(v, hash, t, la, sp + 1, len - la - 1);
+}
+
+/*
+ * Words first, then bigrams, which are keyed by their words' ids when
+ * both are terms.
+ */
+static void
+index_build(struct feat_vocab *v)
+{
+	size_t cap = 16, i;
+	int pass;
+
+	while (cap < v->n * 4)	/* load factor <= 1/4: see the top */
+		cap *= 2;
+	v->index.slot = xcalloc(cap, sizeof(*v->index.slot));
+	v->index.mask = cap - 1;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < v->n; i++) {
+			const char *t = v->chars + v->off[i];
+			size_t len = strlen(t), h;
+			const char *sp = memchr(t, ' ', len);
+			uint64_t hash = term_hash(t, len);
+			struct term_slot *sl;
+			int32_t a = -1, b = -1;
+
+			if ((sp != NULL) != pass)
+				continue;
+			if (sp != NULL) {
+				size_t la = (size_t)(sp - t);
+
+				a = vocab_find(v, t, la, text_hash(t, la));
+				b = vocab_find(v, sp + 1, len - la - 1,
+				    text_hash(sp + 1, len - la - 1));
+			}
+			for (h = hash & v->index.mask; v->index.slot[h].id1;
+			    h = (h + 1) & v->index.mask)
+				;
+			sl = &v->index.slot[h];
+			sl->id1 = (uint32_t)i + 1;
+			sl->off = (uint32_t)v->off[i];
+			if (a >= 0 && b >= 0) {
+				sl->key = pair_key(a, b);
+				sl->off |= TERM_PAIR;
+			} else if (len <= TERM_SHORT_MAX) {
+				sl->key = short_key(t, len);
+			} else {
+				sl->key = hash;
+				sl->off |= TERM_LONG;
+			}
+		}
+	}
+}
+
 int32_t
 feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 {
-	const char *sp = memchr(term, ' ', len);
-
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
-	if (sp == NULL)
-		return vocab_probe(v, text_hash(term, len), term, len, NULL, 0);
-	return vocab_probe(v, term_hash(term, len), term,
-	    (size_t)(sp - term), sp + 1, len - (size_t)(sp - term) - 1);
+	return vocab_find(v, term, len, term_hash(term, len));
 }
 
 size_t
@@ -867,8 +934,9 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 		if ((b->flags & TEXT_TOK_BREAK) ||
 		    (closed && (id < 0 || next < 0)))
 			continue;
-		count_id(s, vocab_probe(v, h[i], ac, a->len, bc, b->len),
-		    weight);
+		count_id(s, id >= 0 && next >= 0 ?
+		    vocab_probe_pair(v, h[i], id, next) :
+		    vocab_probe(v, h[i], ac, a->len, bc, b->len), weight);
 	}
 }
 

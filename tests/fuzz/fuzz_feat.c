@@ -7,10 +7,11 @@
  * and without max_features pruning; negation and number comparisons on)
  * built once from a fixed training set.  Each vector is checked against a
  * reference written here the slow, obvious way - every unigram and bigram
- * looked up by its string with feat_vocab_lookup, counted, weighted, idf,
- * L2 - so the fast path (hashes carried from token to bigram, bigrams of
- * unknown words skipped, prefetching, the counting scratch) must give the
- * same ids and the same values.  Vectorising again with the same scratch,
+ * found by its string with a binary search of the sorted terms, counted,
+ * weighted, idf, L2 - so the fast path (the hash index and its keys,
+ * hashes carried from token to bigram, bigrams of unknown words skipped,
+ * prefetching, the counting scratch) must give the same ids and the same
+ * values.  feat_vocab_lookup must agree with the binary search.  Vectorising again with the same scratch,
  * and with a fresh one, must give the same vector.  Invalid UTF-8 must
  * fail in both.  A crash, a sanitizer report or a failed check (abort) is
  * a finding.
@@ -85,6 +86,34 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The id of term[0..len) by binary search of the sorted terms, or -1. */
+static int32_t
+ref_lookup(const struct feat_vocab *v, const char *term, size_t len)
+{
+	size_t lo = 0, hi = feat_vocab_size(v);
+	int32_t id = -1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *t = feat_vocab_term(v, mid);
+		int c = strncmp(t, term, len);
+
+		if (c == 0)
+			c = t[len] != '\0' || memchr(term, '\0', len) != NULL;
+		if (c == 0) {
+			id = (int32_t)mid;
+			break;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	check(feat_vocab_lookup(v, term, len) == id,
+	    "feat_vocab_lookup differs from the binary search");
+	return id;
+}
+
 /* Count every term of one field by its string, as the reference. */
 static void
 ref_count(const struct feat_vocab *v, const struct text_tokens *t,
@@ -97,7 +126,7 @@ ref_count(const struct feat_vocab *v, const struct text_tokens *t,
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *a = &t->tok[i], *b;
 
-		id = feat_vocab_lookup(v, t->chars.data + a->off, a->len);
+		id = ref_lookup(v, t->chars.data + a->off, a->len);
 		if (id >= 0)
 			count[id] += weight;
 		if (st->ngram_max < 2 || i + 1 == t->n)
@@ -109,7 +138,7 @@ ref_count(const struct feat_vocab *v, const struct text_tokens *t,
 		buf_add(key, t->chars.data + a->off, a->len);
 		buf_addch(key, ' ');
 		buf_add(key, t->chars.data + b->off, b->len);
-		id = feat_vocab_lookup(v, key->data, key->len);
+		id = ref_lookup(v, key->data, key->len);
 		if (id >= 0)
 			count[id] += weight;
 	}
