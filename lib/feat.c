@@ -96,18 +96,22 @@ struct field {
 /*
  * Stems of recent words: Snowball costs a few hundred instructions per
  * word and news repeats its words, so a small cache pays.  Slots hold the
- * word's hash, the stem's hash (for the vocabulary lookups) and offsets
- * into bytes ("word" then "stem"); the cache is
- * emptied when it fills up, so its size stays bounded.
+ * word's key, the stem's hash (for the vocabulary lookups) and key, and
+ * the offset of "word" then "stem" in bytes.  A key is short_key for at
+ * most TERM_SHORT_MAX bytes, so that a hit on a short word with a short
+ * stem (most of them) reads its slot and nothing else; a longer word's key
+ * is its hash and its bytes are compared.  The cache is emptied when it
+ * fills up, so its size stays bounded.
  */
-#define STEM_SLOTS 65536		/* power of two */
+#define STEM_SLOTS 32768		/* power of two */
 #define STEM_MAX_FILL (STEM_SLOTS * 3 / 4)
 #define STEM_MAX_WORD 64		/* longer words are not cached */
 #define STEM_PREFETCH 8			/* tokens ahead */
 
 struct stem_slot {
-	uint64_t hash;
+	uint64_t wkey;			/* the word's key */
 	uint64_t shash;			/* text_hash of the stem */
+	uint64_t skey;			/* the stem's key, if short */
 	uint32_t off;			/* 0 = empty; else offset + 1 */
 	uint8_t wlen, slen;
 };
@@ -302,6 +306,28 @@ feat_scratch_new_doc(struct feat_scratch *s)
 }
 
 /*
+ * The key of a term of 1..TERM_SHORT_MAX bytes: its bytes as a
+ * little-endian number, zero above them.  Terms hold no NUL, so two short
+ * terms have the same key only if they are equal.
+ */
+static inline uint64_t
+short_key(const char *p, size_t n)
+{
+	uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+	return text_load_tail(p, n);
+#else
+	for (w = 0; n > 0; n--)
+		w = w << 8 | (unsigned char)p[n - 1];
+	return w;
+#endif
+}
+
+/*
  * Append the Snowball English stem of w[0..len), whose text_hash is hash,
  * to out through the cache; return the stem's text_hash.
  */
@@ -310,26 +336,34 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, uint64_t hash,
     struct buf *out)
 {
 	struct stem_slot *sl = NULL;
-	uint64_t shash;
+	uint64_t shash, wkey;
 	const sb_symbol *st;
 	size_t h, slen;
 
 	if (s->stemmer == NULL &&
 	    (s->stemmer = sb_stemmer_new("english", "UTF_8")) == NULL)
 		abort();	/* only on out of memory */
+	wkey = len <= TERM_SHORT_MAX ? short_key(w, len) : hash;
 	if (len <= STEM_MAX_WORD) {
 		if (s->stem_slot == NULL)
 			s->stem_slot = xcalloc(STEM_SLOTS, sizeof(*sl));
 		for (h = hash & (STEM_SLOTS - 1); s->stem_slot[h].off;
 		    h = (h + 1) & (STEM_SLOTS - 1)) {
 			sl = &s->stem_slot[h];
-			if (sl->hash == hash && sl->wlen == len &&
-			    memcmp(s->stem_bytes.data + sl->off - 1, w,
-			    len) == 0) {
-				buf_add(out, s->stem_bytes.data + sl->off - 1 +
-				    len, sl->slen);
-				return sl->shash;
+			if (sl->wkey != wkey || sl->wlen != len ||
+			    (len > TERM_SHORT_MAX && memcmp(s->stem_bytes.data +
+			    sl->off - 1, w, len) != 0))
+				continue;
+			if (sl->slen <= TERM_SHORT_MAX) {
+				buf_grow(out, 8);	/* key: bytes, zeros */
+				memcpy(out->data + out->len, &sl->skey, 8);
+				out->len += sl->slen;
+				out->data[out->len] = '\0';
+			} else {
+				buf_add(out, s->stem_bytes.data + sl->off -
+				    1 + len, sl->slen);
 			}
+			return sl->shash;
 		}
 		sl = &s->stem_slot[h];
 	}
@@ -350,8 +384,10 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, uint64_t hash,
 			;
 		sl = &s->stem_slot[h];
 	}
-	sl->hash = hash;
+	sl->wkey = wkey;
 	sl->shash = shash;
+	sl->skey = slen <= TERM_SHORT_MAX ? short_key((const char *)st,
+	    slen) : 0;
 	sl->off = (uint32_t)s->stem_bytes.len + 1;
 	sl->wlen = (uint8_t)len;
 	sl->slen = (uint8_t)slen;
@@ -476,28 +512,6 @@ for_each_term(const struct feat_settings *st, const struct toks *t,
 }
 
 /* ---- vocabulary index ---- */
-
-/*
- * The key of a term of 1..TERM_SHORT_MAX bytes: its bytes as a
- * little-endian number, zero above them.  Terms hold no NUL, so two short
- * terms have the same key only if they are equal.
- */
-static inline uint64_t
-short_key(const char *p, size_t n)
-{
-	uint64_t w;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n == 8) {
-		memcpy(&w, p, 8);
-		return w;
-	}
-	return text_load_tail(p, n);
-#else
-	for (w = 0; n > 0; n--)
-		w = w << 8 | (unsigned char)p[n - 1];
-	return w;
-#endif
-}
 
 /*
  * Terms are short: a loop beats a call to memcmp.  t is NUL-terminated and
