@@ -12,8 +12,10 @@
  * and then stop allocating (libsvm's own small per-prediction arrays aside).
  *
  * Each task vectorises the article with its own vocabulary, since bundles
- * are trained separately and may use different feature settings.  Sizes:
- * a handful of tasks with 2..20 classes each.
+ * are trained separately and may use different feature settings.  A task
+ * whose vocabulary is another's with stemming is linked to it (feat.h) and
+ * vectorised after it, reusing its lookups.  Sizes: a handful of tasks with
+ * 2..20 classes each.
  */
 #include <assert.h>
 #include <dirent.h>
@@ -30,6 +32,9 @@ struct classifier {
 	struct bundle **bundle;	/* sorted by task name */
 	size_t n;
 	size_t total_labels;	/* sum of bundle_nlabels() */
+	struct feat_link **link;	/* link[i]: to task i's vocabulary */
+	size_t *order;		/* vectorising order: linked tasks last */
+	size_t *off;		/* off[i]: task i's first class in prob */
 };
 
 struct classifier_scratch {
@@ -73,6 +78,30 @@ classifier_is_bundle(const char *dir, const char *name)
 	return yes;
 }
 
+/* Link tasks, order them so that a link's source comes first, and offsets. */
+static void
+classifier_link(struct classifier *c)
+{
+	size_t i, j, k = 0, off = 0;
+
+	c->link = xcalloc(c->n, sizeof(*c->link));
+	c->order = xcalloc(c->n, sizeof(*c->order));
+	c->off = xcalloc(c->n, sizeof(*c->off));
+	for (i = 0; i < c->n; i++) {
+		c->off[i] = off;
+		off += bundle_nlabels(c->bundle[i]);
+		for (j = 0; j < c->n && c->link[i] == NULL; j++)
+			c->link[i] = feat_link_new(bundle_vocab(c->bundle[j]),
+			    bundle_vocab(c->bundle[i]));
+	}
+	for (i = 0; i < c->n; i++)	/* a source is never linked itself */
+		if (c->link[i] == NULL)
+			c->order[k++] = i;
+	for (i = 0; i < c->n; i++)
+		if (c->link[i] != NULL)
+			c->order[k++] = i;
+}
+
 int
 classifier_load(const char *dir, struct classifier **out, struct err *err)
 {
@@ -103,6 +132,7 @@ classifier_load(const char *dir, struct classifier **out, struct err *err)
 		err_set(err, "no model bundles in '%s'", dir);
 		goto out;
 	}
+	classifier_link(c);
 	*out = c;
 	c = NULL;
 	rc = 0;
@@ -123,8 +153,13 @@ classifier_destroy(struct classifier **cp)
 
 	if (c == NULL)
 		return;
+	for (i = 0; c->link != NULL && i < c->n; i++)
+		feat_link_destroy(&c->link[i]);
 	for (i = 0; i < c->n; i++)
 		bundle_destroy(&c->bundle[i]);
+	free(c->link);
+	free(c->order);
+	free(c->off);
 	free(c->bundle);
 	free(c);
 	*cp = NULL;
@@ -206,17 +241,18 @@ classifier_run(const struct classifier *c, const char *title, size_t tlen,
 {
 	const struct bundle *b;
 	double *prob;
-	size_t i, k, nl, off = 0;
+	size_t i, j, k, nl;
 	int label;
 
 	classifier_scratch_fit(s, c);
 	feat_scratch_new_doc(s->feat);	/* tasks share the tokens */
-	for (i = 0; i < c->n; i++) {
+	for (j = 0; j < c->n; j++) {
+		i = c->order[j];
 		b = c->bundle[i];
-		if (feat_vectorize(bundle_vocab(b), title, tlen, text, xlen,
-		    s->feat, &s->vec, err) == -1)
+		if (feat_vectorize_linked(bundle_vocab(b), c->link[i], title,
+		    tlen, text, xlen, s->feat, &s->vec, err) == -1)
 			return -1;
-		prob = s->prob + off;
+		prob = s->prob + c->off[i];
 		nl = bundle_nlabels(b);
 		label = model_predict(bundle_model(b), &s->vec, s->model,
 		    prob);
@@ -237,7 +273,6 @@ classifier_run(const struct classifier *c, const char *title, size_t tlen,
 			    &s->vec, label, explain > CLASSIFIER_WHY_MAX ?
 			    CLASSIFIER_WHY_MAX : explain, s->why + i *
 			    CLASSIFIER_WHY_MAX, &s->out[i].nwhy) == 0;
-		off += nl;
 	}
 	*out = s->out;
 	return 0;

@@ -91,6 +91,35 @@ struct field {
 	struct text_token *stok;	/* tokens into stems */
 	size_t capstok;
 	int stems_valid;
+	/*
+	 * uid[i]: the id of token i as a unigram of uid_of, the last
+	 * unstemmed vocabulary that vectorised tok (NULL: none since tok
+	 * was made).  With stems made through stems_link, sid[i] is stem
+	 * i's id in the link's b, or FEAT_PROBE if it must be looked up,
+	 * and a token whose id is known has no bytes in stems.
+	 */
+	int32_t *uid;
+	const struct feat_vocab *uid_of;
+	int32_t *sid;
+	const struct feat_link *stems_link;
+	size_t capid;
+};
+
+#define FEAT_PROBE INT32_MIN
+
+/*
+ * A link from vocabulary a to vocabulary b, which has a's settings but
+ * stems (see feat.h): for each id of a that is a word, its stem's hash and
+ * its id in b (-1 if none); FEAT_PROBE for a's bigrams.
+ */
+struct link_ent {
+	uint64_t shash;
+	int32_t bid;
+};
+
+struct feat_link {
+	const struct feat_vocab *a, *b;
+	struct link_ent *ent;
 };
 
 /*
@@ -285,6 +314,8 @@ feat_scratch_destroy(struct feat_scratch **sp)
 		text_tokens_release(&s->field[i].tok);
 		buf_release(&s->field[i].stems);
 		free(s->field[i].stok);
+		free(s->field[i].uid);
+		free(s->field[i].sid);
 	}
 	if (s->stemmer)
 		sb_stemmer_delete(s->stemmer);
@@ -398,14 +429,37 @@ stem_word(struct feat_scratch *s, const char *w, size_t len, uint64_t hash,
 }
 
 /*
- * Replace every word token of f by its stem, keeping a "!" negation
- * prefix and leaving "<num>"-style tokens alone.
+ * Append the stem of token w[0..len) (text_hash hash) to out, keeping a
+ * "!" negation prefix and leaving "<num>"-style tokens alone; return the
+ * stem's text_hash.
+ */
+static uint64_t
+stem_token(struct feat_scratch *s, const char *w, size_t len, uint64_t hash,
+    struct buf *out)
+{
+	size_t start = out->len;
+
+	if (w[w[0] == '!'] == '<') {
+		buf_add(out, w, len);
+		return hash;
+	}
+	if (w[0] != '!')
+		return stem_word(s, w, len, hash, out);
+	buf_addch(out, '!');
+	stem_word(s, w + 1, len - 1, text_hash(w + 1, len - 1), out);
+	return text_hash(out->data + start, out->len - start);
+}
+
+/*
+ * Stem every token of f.  Through a link l whose a gave f its uid, a token
+ * a knew takes its stem's hash and id from l and is not stemmed.
  */
 static void
-stem_field(struct feat_scratch *s, struct field *f)
+stem_field(struct feat_scratch *s, struct field *f, const struct feat_link *l)
 {
 	const struct text_tokens *t = &f->tok;
-	size_t i;
+	const int32_t *uid = l != NULL ? f->uid : NULL;
+	size_t i, j;
 
 	if (t->n > f->capstok) {
 		f->capstok = t->n;
@@ -413,44 +467,55 @@ stem_field(struct feat_scratch *s, struct field *f)
 	}
 	buf_reset(&f->stems);
 	for (i = 0; i < t->n; i++) {
-		const char *w = t->chars.data + t->tok[i].off;
-		size_t len = t->tok[i].len, neg = w[0] == '!';
+		const struct text_token *w = &t->tok[i];
 		struct text_token *k = &f->stok[i];
 
-		/* The cache slots span 1.5 MB: ask for them early. */
-		if (i + STEM_PREFETCH < t->n && s->stem_slot != NULL)
-			__builtin_prefetch(&s->stem_slot[t->tok[i +
-			    STEM_PREFETCH].hash & (STEM_SLOTS - 1)]);
-
-		*k = t->tok[i];
-		k->off = (uint32_t)f->stems.len;
-		if (w[neg] == '<') {
-			buf_add(&f->stems, w, len);
-		} else if (!neg) {
-			k->hash = stem_word(s, w, len, k->hash, &f->stems);
-		} else {
-			buf_addch(&f->stems, '!');
-			stem_word(s, w + 1, len - 1, text_hash(w + 1, len - 1),
-			    &f->stems);
+		/* Cache slots and link entries span megabytes: ask early. */
+		if ((j = i + STEM_PREFETCH) < t->n) {
+			if (uid != NULL && uid[j] >= 0)
+				__builtin_prefetch(&l->ent[uid[j]]);
+			else if (s->stem_slot != NULL)
+				__builtin_prefetch(&s->stem_slot[
+				    t->tok[j].hash & (STEM_SLOTS - 1)]);
 		}
+
+		*k = *w;
+		k->off = (uint32_t)f->stems.len;
+		if (uid != NULL && uid[i] >= 0) {
+			const struct link_ent *e = &l->ent[uid[i]];
+
+			k->hash = e->shash;
+			k->len = 0;
+			f->sid[i] = e->bid;
+			continue;
+		}
+		if (uid != NULL)
+			f->sid[i] = FEAT_PROBE;
+		k->hash = stem_token(s, t->chars.data + w->off, w->len,
+		    w->hash, &f->stems);
 		k->len = (uint32_t)(f->stems.len - k->off);
-		if (neg)
-			k->hash = text_hash(f->stems.data + k->off, k->len);
 		buf_addch(&f->stems, '\0');
 	}
+	f->stems_link = uid != NULL ? l : NULL;
 }
 
-/* The tokens of one field for these settings, tokenised if need be. */
+/*
+ * The tokens of one field for a vocabulary, tokenised if need be; pre[i],
+ * if pre, is token i's unigram id when known (else FEAT_PROBE), and rec,
+ * if not NULL, receives each token's unigram id.
+ */
 struct toks {
 	const struct text_token *tok;
 	const char *chars;
 	size_t n;
+	const int32_t *pre;
+	int32_t *rec;
 };
 
 static int
-field_tokens(const struct feat_settings *st, struct feat_scratch *s,
-    int which, const char *str, size_t len, struct toks *out,
-    struct err *err)
+field_tokens(const struct feat_settings *st, const struct feat_vocab *v,
+    const struct feat_link *l, struct feat_scratch *s, int which,
+    const char *str, size_t len, struct toks *out, struct err *err)
 {
 	static const char *const name[] = { "title", "text" };
 	struct field *f = &s->field[which];
@@ -459,6 +524,7 @@ field_tokens(const struct feat_settings *st, struct feat_scratch *s,
 	if (!s->shared || !f->valid || f->src != str || f->srclen != len ||
 	    f->flags != flags) {
 		f->valid = f->stems_valid = 0;
+		f->uid_of = NULL;
 		if (text_tokenize(str, len, flags, &f->tok, err) == -1)
 			return err_prefix(err, "%s", name[which]);
 		f->src = str;
@@ -466,17 +532,32 @@ field_tokens(const struct feat_settings *st, struct feat_scratch *s,
 		f->flags = flags;
 		f->valid = 1;
 	}
+	if (f->tok.n > f->capid) {
+		f->capid = f->tok.n;
+		f->uid = xreallocarray(f->uid, f->capid, sizeof(*f->uid));
+		f->sid = xreallocarray(f->sid, f->capid, sizeof(*f->sid));
+	}
 	out->n = f->tok.n;
+	out->pre = NULL;
+	out->rec = NULL;
 	if (st->text_flags & TEXT_STEM) {
-		if (!s->shared || !f->stems_valid) {
-			stem_field(s, f);
+		if (l != NULL && (l->b != v || f->uid_of != l->a))
+			l = NULL;
+		if (!s->shared || !f->stems_valid || f->stems_link != l) {
+			stem_field(s, f, l);
 			f->stems_valid = 1;
 		}
 		out->tok = f->stok;
 		out->chars = f->stems.data;
+		if (l != NULL)
+			out->pre = f->sid;
 	} else {
 		out->tok = f->tok.tok;
 		out->chars = f->tok.chars.data;
+		if (v != NULL) {	/* the caller looks them all up */
+			out->rec = f->uid;
+			f->uid_of = v;
+		}
 	}
 	return 0;
 }
@@ -674,6 +755,56 @@ feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
 	return vocab_find(v, term, len, term_hash(term, len));
+}
+
+/* ---- links ---- */
+
+struct feat_link *
+feat_link_new(const struct feat_vocab *a, const struct feat_vocab *b)
+{
+	const struct feat_settings *sa = &a->settings, *sb = &b->settings;
+	struct feat_scratch *s;
+	struct feat_link *l;
+	struct buf stem;
+	size_t i;
+
+	if ((sa->text_flags & TEXT_STEM) ||
+	    sb->text_flags != (sa->text_flags | TEXT_STEM) ||
+	    sb->max_features != 0)	/* see count_field */
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->a = a;
+	l->b = b;
+	l->ent = xreallocarray(NULL, a->n ? a->n : 1, sizeof(*l->ent));
+	s = feat_scratch_new();
+	buf_init(&stem);
+	for (i = 0; i < a->n; i++) {
+		const char *t = a->chars + a->off[i];
+		size_t len = strlen(t);
+		struct link_ent *e = &l->ent[i];
+
+		if (memchr(t, ' ', len) != NULL) {
+			e->shash = 0;
+			e->bid = FEAT_PROBE;
+			continue;
+		}
+		buf_reset(&stem);
+		e->shash = stem_token(s, t, len, text_hash(t, len), &stem);
+		e->bid = vocab_probe(b, e->shash, stem.data, stem.len, NULL, 0);
+	}
+	buf_release(&stem);
+	feat_scratch_destroy(&s);
+	return l;
+}
+
+void
+feat_link_destroy(struct feat_link **lp)
+{
+	if (*lp == NULL)
+		return;
+	free((*lp)->ent);
+	free(*lp);
+	*lp = NULL;
 }
 
 size_t
@@ -903,6 +1034,17 @@ count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
  */
 #define SLOT_PREFETCH 16
 
+/* Token k's id as a unigram: known, or looked up. */
+static inline int32_t
+unigram_id(const struct feat_vocab *v, const struct toks *t, size_t k)
+{
+	const struct text_token *a = &t->tok[k];
+
+	if (t->pre != NULL && t->pre[k] != FEAT_PROBE)
+		return t->pre[k];
+	return vocab_probe(v, a->hash, t->chars + a->off, a->len, NULL, 0);
+}
+
 static void
 count_field(const struct feat_vocab *v, struct feat_scratch *s,
     const struct toks *t, uint32_t weight)
@@ -911,6 +1053,7 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 	size_t mask = v->index.mask;
 	int bigrams = v->settings.ngram_max >= 2;
 	int closed = v->settings.max_features == 0;
+	const int32_t *pre = t->pre;
 	int32_t id, next = -1;
 	uint64_t *h;
 	size_t i, j;
@@ -924,7 +1067,8 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 	for (i = 0; bigrams && i + 1 < t->n; i++)
 		h[i] = pair_hash(t->tok[i].hash, t->tok[i + 1].hash);
 	for (j = 0; j < t->n && j < SLOT_PREFETCH; j++) {
-		__builtin_prefetch(&slot[t->tok[j].hash & mask]);
+		if (pre == NULL || pre[j] == FEAT_PROBE)
+			__builtin_prefetch(&slot[t->tok[j].hash & mask]);
 		if (bigrams && j + 1 < t->n)
 			__builtin_prefetch(&slot[h[j] & mask]);
 	}
@@ -933,18 +1077,21 @@ count_field(const struct feat_vocab *v, struct feat_scratch *s,
 		const char *ac = t->chars + a->off, *bc;
 
 		if ((j = i + SLOT_PREFETCH) < t->n) {
-			__builtin_prefetch(&slot[t->tok[j].hash & mask]);
+			if (pre == NULL || pre[j] == FEAT_PROBE)
+				__builtin_prefetch(&slot[t->tok[j].hash &
+				    mask]);
 			if (bigrams && j + 1 < t->n)
 				__builtin_prefetch(&slot[h[j] & mask]);
 		}
-		id = i > 0 && bigrams ? next :
-		    vocab_probe(v, a->hash, ac, a->len, NULL, 0);
+		id = i > 0 && bigrams ? next : unigram_id(v, t, i);
+		if (t->rec != NULL)
+			t->rec[i] = id;
 		count_id(s, id, weight);
 		if (!bigrams || i + 1 == t->n)
 			continue;
 		b = &t->tok[i + 1];
 		bc = t->chars + b->off;
-		next = vocab_probe(v, b->hash, bc, b->len, NULL, 0);
+		next = unigram_id(v, t, i + 1);
 		if ((b->flags & TEXT_TOK_BREAK) ||
 		    (closed && (id < 0 || next < 0)))
 			continue;
@@ -958,6 +1105,15 @@ int
 feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     const char *text, size_t xlen, struct feat_scratch *s,
     struct feat_vec *out, struct err *err)
+{
+	return feat_vectorize_linked(v, NULL, title, tlen, text, xlen, s, out,
+	    err);
+}
+
+int
+feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
+    const char *title, size_t tlen, const char *text, size_t xlen,
+    struct feat_scratch *s, struct feat_vec *out, struct err *err)
 {
 	const struct feat_settings *st = &v->settings;
 	size_t nwords = (v->n + 63) / 64;
@@ -975,10 +1131,10 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
 		s->ncount = v->n;
 	}
 	s->nseen = 0;
-	if (field_tokens(st, s, 0, title, tlen, &t, err) == -1)
+	if (field_tokens(st, v, l, s, 0, title, tlen, &t, err) == -1)
 		return -1;
 	count_field(v, s, &t, (uint32_t)st->title_weight);
-	if (field_tokens(st, s, 1, text, xlen, &t, err) == -1)
+	if (field_tokens(st, v, l, s, 1, text, xlen, &t, err) == -1)
 		rc = -1;
 	else
 		count_field(v, s, &t, 1);
@@ -1115,12 +1271,12 @@ feat_builder_add(struct feat_builder *b, const char *title, size_t tlen,
 	size_t i;
 
 	b->n_docs++;
-	if (field_tokens(&b->settings, b->scratch, 0, title, tlen, &t,
-	    err) == -1)
+	if (field_tokens(&b->settings, NULL, NULL, b->scratch, 0, title, tlen,
+	    &t, err) == -1)
 		goto fail;
 	for_each_term(&b->settings, &t, &b->scratch->key, count_term, b);
-	if (field_tokens(&b->settings, b->scratch, 1, text, xlen, &t,
-	    err) == -1)
+	if (field_tokens(&b->settings, NULL, NULL, b->scratch, 1, text, xlen,
+	    &t, err) == -1)
 		goto fail;
 	for_each_term(&b->settings, &t, &b->scratch->key, count_term, b);
 	return 0;

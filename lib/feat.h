@@ -107,4 +107,27 @@ int feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     const char *text, size_t xlen, struct feat_scratch *scratch,
     struct feat_vec *out, struct err *err);
 
+/*
+ * Links.  Two vocabularies with the same settings but for stemming (topic
+ * terms are words, sentiment terms stems, say) look up the same tokens:
+ * a link from the unstemmed a to the stemmed b holds, for every word of a,
+ * its stem's hash and id in b, made when the link is.  Vectorising an
+ * article with a and then, in the same document of the same scratch, with
+ * feat_vectorize_linked(b, l, ...), the tokens that are words of a are
+ * neither stemmed nor looked up again; the vector is the same as
+ * feat_vectorize's.  feat_link_new returns NULL if b is not a with
+ * stemming, or prunes with max_features; a link refers to a and b, which
+ * must outlive it.
+ */
+struct feat_link;
+
+struct feat_link *feat_link_new(const struct feat_vocab *a,
+    const struct feat_vocab *b);
+void feat_link_destroy(struct feat_link **lp);
+/* feat_vectorize, through l if l links a vocabulary to v (NULL: none). */
+int feat_vectorize_linked(const struct feat_vocab *v,
+    const struct feat_link *l, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct feat_scratch *scratch,
+    struct feat_vec *out, struct err *err);
+
 #endif

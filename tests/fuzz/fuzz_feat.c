@@ -3,19 +3,23 @@
  * weight + normalise, on arbitrary bytes.
  *
  * The input is split into a title and a text (at its first 0x01 byte, if
- * any) and vectorised with four small vocabularies (unigrams; bigrams with
- * and without max_features pruning; negation and number comparisons on)
- * built once from a fixed training set.  Each vector is checked against a
+ * any) and vectorised with six small vocabularies (unigrams; bigrams with
+ * and without max_features pruning; negation and number comparisons on;
+ * negation with and without stemming) built once from a fixed training
+ * set.  Each vector is checked against a
  * reference written here the slow, obvious way - every unigram and bigram
  * found by its string with a binary search of the sorted terms, counted,
  * weighted, idf, L2 - so the fast path (the hash index and its keys,
  * hashes carried from token to bigram, bigrams of unknown words skipped,
  * prefetching, the counting scratch) must give the same ids and the same
- * values.  feat_vocab_lookup must agree with the binary search.  Vectorising again with the same scratch,
- * and with a fresh one, must give the same vector.  Invalid UTF-8 must
- * fail in both.  A crash, a sanitizer report or a failed check (abort) is
+ * values.  feat_vocab_lookup must agree with the binary search.
+ * Vectorising again with the same scratch, and with a fresh one, must give
+ * the same vector, and so must vectorising the stemmed vocabulary through
+ * a link from its unstemmed twin (feat_vectorize_linked).  Invalid UTF-8
+ * must fail in both.  A crash, a sanitizer report or a failed check (abort) is
  * a finding.
  */
+#include <libstemmer.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,13 +31,16 @@
 #include "feat.h"
 #include "text.h"
 
-#define NVOCAB 4
+#define NVOCAB 6
+#define PLAIN 4		/* vocab[PLAIN + 1] is vocab[PLAIN] with stemming */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Built once by LLVMFuzzerInitialize; read-only afterwards. */
 static struct feat_vocab *vocab[NVOCAB];
+static struct feat_link *link;
+static struct sb_stemmer *stemmer;
 
 static const char *const train[] = {
 	"Shares fell after the bank cut its forecast for the year",
@@ -44,6 +51,7 @@ static const char *const train[] = {
 	"Le marché a baissé. Zürich, São Paulo et Tōkyō aussi",
 	"東京の株価は下がった。市場は不安定だ",
 	"Wind power shares rose as the year ended",
+	"Stemming: the banks are closing, the banking stocks closed lower",
 };
 
 static void
@@ -74,6 +82,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	st[2].max_features = 12;	/* open: bigrams of unknown words */
 	st[3].text_flags = TEXT_NEGATION | TEXT_NUMCMP;
 	st[3].sublinear_tf = 0;
+	st[PLAIN].text_flags = TEXT_NEGATION;
+	st[PLAIN + 1].text_flags = TEXT_NEGATION | TEXT_STEM;
 	for (k = 0; k < NVOCAB; k++) {
 		struct feat_builder *b = feat_builder_new(&st[k]);
 
@@ -83,7 +93,51 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		check(feat_builder_finish(b, &vocab[k], &err) == 0, err.msg);
 		feat_builder_destroy(&b);
 	}
+	link = feat_link_new(vocab[PLAIN], vocab[PLAIN + 1]);
+	check(link != NULL, "no link between twins");
+	check(feat_link_new(vocab[0], vocab[PLAIN + 1]) == NULL &&
+	    feat_link_new(vocab[PLAIN + 1], vocab[PLAIN]) == NULL,
+	    "a link between vocabularies that are not twins");
+	stemmer = sb_stemmer_new("english", "UTF_8");
+	check(stemmer != NULL, "no stemmer");
 	return 0;
+}
+
+/*
+ * t with every word replaced by its Snowball stem, a "!" negation prefix
+ * kept and "<num>"-style tokens left alone, as feat.c must do.
+ */
+static void
+ref_stem(const struct text_tokens *t, struct text_tokens *out)
+{
+	size_t i;
+
+	out->tok = realloc(out->tok, (t->n ? t->n : 1) * sizeof(*out->tok));
+	check(out->tok != NULL, "out of memory");
+	out->cap = out->n = t->n;
+	buf_reset(&out->chars);
+	for (i = 0; i < t->n; i++) {
+		const char *w = t->chars.data + t->tok[i].off;
+		size_t len = t->tok[i].len, neg = w[0] == '!';
+		struct text_token *k = &out->tok[i];
+
+		*k = t->tok[i];
+		k->off = (uint32_t)out->chars.len;
+		if (w[neg] == '<') {
+			buf_add(&out->chars, w, len);
+		} else {
+			const sb_symbol *st = sb_stemmer_stem(stemmer,
+			    (const sb_symbol *)w + neg, (int)(len - neg));
+
+			check(st != NULL, "out of memory");
+			buf_add(&out->chars, w, neg);
+			buf_add(&out->chars, st,
+			    (size_t)sb_stemmer_length(stemmer));
+		}
+		k->len = (uint32_t)(out->chars.len - k->off);
+		k->hash = text_hash(out->chars.data + k->off, k->len);
+		buf_addch(&out->chars, '\0');
+	}
 }
 
 /* The id of term[0..len) by binary search of the sorted terms, or -1. */
@@ -163,6 +217,17 @@ check_reference(const struct feat_vocab *v, const char *title, size_t tlen,
 	check(text_tokenize(title, tlen, st->text_flags, &tt, &err) == 0 &&
 	    text_tokenize(text, xlen, st->text_flags, &xt, &err) == 0,
 	    "the reference cannot tokenise what feat_vectorize took");
+	if (st->text_flags & TEXT_STEM) {
+		struct text_tokens words = tt;
+
+		text_tokens_init(&tt);
+		ref_stem(&words, &tt);
+		text_tokens_release(&words);
+		words = xt;
+		text_tokens_init(&xt);
+		ref_stem(&words, &xt);
+		text_tokens_release(&words);
+	}
 	ref_count(v, &tt, st->title_weight, count, &key);
 	ref_count(v, &xt, 1, count, &key);
 	for (i = 0; i < n; i++) {
@@ -230,6 +295,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(feat_vectorize(vocab[k], s, tlen, text, xlen, one,
 		    &fresh, &err) == 0 && same_vec(&v[k], &fresh),
 		    "a fresh scratch gives another vector");
+		feat_scratch_destroy(&one);
+	}
+	if (rc[0] == 0) {	/* through the link, after its source */
+		struct feat_scratch *one = feat_scratch_new();
+
+		feat_scratch_new_doc(one);
+		check(feat_vectorize(vocab[PLAIN], s, tlen, text, xlen, one,
+		    &again, &err) == 0 && feat_vectorize_linked(
+		    vocab[PLAIN + 1], link, s, tlen, text, xlen, one, &fresh,
+		    &err) == 0 && same_vec(&v[PLAIN + 1], &fresh),
+		    "a linked vocabulary gives another vector");
 		feat_scratch_destroy(&one);
 	}
 	for (k = 0; k < NVOCAB; k++)

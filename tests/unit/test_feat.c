@@ -729,6 +729,102 @@ test_stem(void **state)
 	feat_scratch_destroy(&sc);
 }
 
+/* ---- links ---- */
+
+static void
+assert_same_vec(const struct feat_vec *a, const struct feat_vec *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_memory_equal(a->idx, b->idx, a->n * sizeof(*a->idx));
+	assert_memory_equal(a->val, b->val, a->n * sizeof(*a->val));
+}
+
+static void
+test_link(void **state)
+{
+	static const struct doc d[] = {
+		{ "Banks closing", "the banks are closing; banking stocks "
+		    "closed lower, not rising" },
+		{ "", "the bank closed. Shares rose 42 per cent" },
+		{ "Rising shares", "stocks rise as the banks close" },
+	};
+	static const char *const title = "Banking shares rising";
+	static const char *const text = "The banks closed; stocks are not "
+	    "rising, shares rose 7 per cent. Zebras unknown closing bank";
+	struct feat_scratch *sc = feat_scratch_new(), *fresh;
+	struct feat_settings sa, sb, other;
+	struct feat_vocab *a, *b, *o;
+	struct feat_link *l;
+	struct feat_vec va, vb, want;
+	struct err err;
+	size_t before;
+	int i;
+
+	(void)state;
+	feat_settings_default(&sa);
+	sa.min_df = 1;
+	sb = sa;
+	sb.text_flags |= TEXT_STEM;
+	a = build(&sa, d, 3);
+	b = build(&sb, d, 3);
+	/* Only an unstemmed vocabulary to its stemmed twin, unpruned. */
+	assert_null(feat_link_new(b, a));
+	assert_null(feat_link_new(a, a));
+	other = sb;
+	other.text_flags &= ~(unsigned)TEXT_NEGATION;
+	o = build(&other, d, 3);
+	assert_null(feat_link_new(a, o));
+	feat_vocab_destroy(&o);
+	other = sb;
+	other.max_features = 5;
+	o = build(&other, d, 3);
+	assert_null(feat_link_new(a, o));
+	feat_vocab_destroy(&o);
+	l = feat_link_new(a, b);
+	assert_non_null(l);
+
+	feat_vec_init(&va);
+	feat_vec_init(&vb);
+	feat_vec_init(&want);
+	fresh = feat_scratch_new();
+	vectorize(b, title, text, fresh, &want);
+	assert_true(want.n > 5);
+	/* Through the link after a, without a first, and a second time. */
+	for (i = 0; i < 3; i++) {
+		feat_scratch_new_doc(sc);
+		if (i != 1)
+			vectorize(a, title, text, sc, &va);
+		assert_int_equal(feat_vectorize_linked(b, l, title,
+		    strlen(title), text, strlen(text), sc, &vb, &err), 0);
+		assert_same_vec(&vb, &want);
+	}
+	/* A link to another vocabulary is ignored. */
+	feat_scratch_new_doc(sc);
+	vectorize(a, title, text, sc, &va);
+	assert_int_equal(feat_vectorize_linked(a, l, title, strlen(title),
+	    text, strlen(text), sc, &vb, &err), 0);
+	assert_same_vec(&vb, &va);
+	/* Once grown, a linked pair allocates nothing. */
+	before = nalloc;
+	feat_scratch_new_doc(sc);
+	vectorize(a, title, text, sc, &va);
+	assert_int_equal(feat_vectorize_linked(b, l, title, strlen(title),
+	    text, strlen(text), sc, &vb, &err), 0);
+	assert_int_equal(nalloc, before);
+	assert_same_vec(&vb, &want);
+
+	feat_link_destroy(&l);
+	assert_null(l);
+	feat_link_destroy(&l);	/* NULL is fine */
+	feat_vec_release(&va);
+	feat_vec_release(&vb);
+	feat_vec_release(&want);
+	feat_vocab_destroy(&a);
+	feat_vocab_destroy(&b);
+	feat_scratch_destroy(&fresh);
+	feat_scratch_destroy(&sc);
+}
+
 /* ---- scratch reuse ---- */
 
 static void
@@ -998,6 +1094,7 @@ main(void)
 		cmocka_unit_test(test_vectorize_invalid_utf8),
 		cmocka_unit_test(test_bigram_vector),
 		cmocka_unit_test(test_stem),
+		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_scratch_reuse),
 		cmocka_unit_test(test_vocab_round_trip),
 		cmocka_unit_test(test_vocab_corrupt),
