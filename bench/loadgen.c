@@ -20,6 +20,10 @@
  *
  * -w messages (ids above the measured range) are sent first and waited for,
  * so that connections, the daemon's buffers and the caches are warm.
+ * Besides send -> receipt, the p50/p99/p99.9 of two of its parts are
+ * printed: send_lag (how late the sender sent each message against its
+ * schedule: this process's own scheduling) and in_daemon (the result's
+ * t_us: receipt to publication in the daemon).
  * Output: "key value" lines for scripts/bench.  Exit 1 if the daemon cannot
  * be reached or the run times out before anything was received; the counts
  * of lost and duplicated messages are reported, never judged.
@@ -60,6 +64,8 @@ struct run {
 	uint64_t nwarm;		/* warm-up messages: ids n..n+nwarm-1 */
 	unsigned char *seen;	/* n */
 	uint64_t *lat_ns;	/* n, by id */
+	uint64_t *in_ns;	/* n, by id: the result's t_us, in ns */
+	uint64_t *lag_ns;	/* n, by id: how late the sender sent it */
 	atomic_uint_fast64_t received;	/* distinct measured results */
 	atomic_uint_fast64_t errors;	/* "_error" messages (any id) */
 	atomic_uint_fast64_t dups;
@@ -148,6 +154,26 @@ pct_us(const uint64_t *v, size_t n, double p)
 	return (double)v[k - 1] / 1e3;
 }
 
+/*
+ * Print NAME_p50_us, _p99_us and _p999_us of v[id] over the ids seen,
+ * sorted into tmp (room for n); return how many there were.
+ */
+static uint64_t
+print_pcts(const char *name, const uint64_t *v, const unsigned char *seen,
+    uint64_t n, uint64_t *tmp)
+{
+	uint64_t k, got = 0;
+
+	for (k = 0; k < n; k++)
+		if (seen[k])
+			tmp[got++] = v[k];
+	qsort(tmp, (size_t)got, sizeof(uint64_t), cmp_u64);
+	printf("%s_p50_us %.0f\n%s_p99_us %.0f\n%s_p999_us %.0f\n", name,
+	    pct_us(tmp, (size_t)got, 50), name, pct_us(tmp, (size_t)got, 99),
+	    name, pct_us(tmp, (size_t)got, 99.9));
+	return got;
+}
+
 /* Read and drop any further frames of a message. */
 static void
 drain_frames(void *sock)
@@ -175,7 +201,7 @@ handle(struct run *r, const zmq_msg_t *env, const zmq_msg_t *body,
 	size_t elen = zmq_msg_size((zmq_msg_t *)env);
 	const void *d = zmq_msg_data((zmq_msg_t *)body);
 	size_t len = zmq_msg_size((zmq_msg_t *)body);
-	uint64_t id, ts;
+	uint64_t id, ts, tus;
 
 	if (elen >= 6 && memcmp(e, "_error", 6) == 0) {
 		if (msg_get_uint(d, len, "id", &id) == 0 && id >= r->n &&
@@ -203,6 +229,8 @@ handle(struct run *r, const zmq_msg_t *env, const zmq_msg_t *body,
 	}
 	r->seen[id] = 1;
 	r->lat_ns[id] = t > ts ? t - ts : 0;
+	if (msg_get_uint(d, len, "t_us", &tus) == 0)
+		r->in_ns[id] = tus * 1000;
 	atomic_store(&r->last_recv_ns, t);
 	atomic_fetch_add(&r->received, 1);
 }
@@ -363,6 +391,8 @@ main(int argc, char **argv)
 	r.nwarm = nwarm;
 	r.seen = xcalloc(n, 1);
 	r.lat_ns = xcalloc(n, sizeof(uint64_t));
+	r.in_ns = xcalloc(n, sizeof(uint64_t));
+	r.lag_ns = xcalloc(n, sizeof(uint64_t));
 	atomic_init(&r.received, 0);
 	atomic_init(&r.errors, 0);
 	atomic_init(&r.dups, 0);
@@ -421,6 +451,7 @@ main(int argc, char **argv)
 		} else {
 			due = clock_ns();
 		}
+		r.lag_ns[k] = clock_ns() - due;
 		if (send_one(push, t, k, due) == -1) {
 			fprintf(stderr, "newsclass-loadgen: send: %s\n",
 			    zmq_strerror(errno));
@@ -441,11 +472,7 @@ main(int argc, char **argv)
 	got = atomic_load(&r.received);
 	t_last = atomic_load(&r.last_recv_ns);
 	secs = got && t_last > t0 ? (double)(t_last - t0) / 1e9 : 0;
-	lat = xcalloc(got ? got : 1, sizeof(uint64_t));
-	for (i = 0, k = 0; k < n; k++)
-		if (r.seen[k])
-			lat[i++] = r.lat_ns[k];
-	qsort(lat, (size_t)got, sizeof(uint64_t), cmp_u64);
+	lat = xcalloc(n ? n : 1, sizeof(uint64_t));
 
 	printf("sent %llu\nreceived %llu\nerrors %llu\nlost %llu\n"
 	    "duplicates %llu\nforeign %llu\ncomplete %d\n",
@@ -459,11 +486,17 @@ main(int argc, char **argv)
 	    secs, secs > 0 ? (double)got / secs : 0,
 	    secs > 0 ? (double)text_bytes * ((double)got / (double)n) /
 	    secs / 1e6 : 0);
-	printf("lat_p50_us %.0f\nlat_p90_us %.0f\nlat_p99_us %.0f\n"
-	    "lat_p999_us %.0f\nlat_max_us %.0f\n",
-	    pct_us(lat, (size_t)got, 50), pct_us(lat, (size_t)got, 90),
-	    pct_us(lat, (size_t)got, 99), pct_us(lat, (size_t)got, 99.9),
-	    got ? (double)lat[got - 1] / 1e3 : -1);
+	/*
+	 * Where the latency goes: the sender's lag behind the schedule
+	 * (its own scheduling), the daemon's t_us (receipt to
+	 * publication), the rest is transport and wake-ups.
+	 */
+	print_pcts("send_lag", r.lag_ns, r.seen, n, lat);
+	print_pcts("in_daemon", r.in_ns, r.seen, n, lat);
+	got = print_pcts("lat", r.lat_ns, r.seen, n, lat);
+	printf("lat_p90_us %.0f\nlat_max_us %.0f\n",
+	    pct_us(lat, (size_t)got, 90), got ? (double)lat[got - 1] / 1e3 :
+	    -1);
 	/* The measured part only: first send to the last result awaited. */
 	printf("loadgen_cpu_s %.3f\nloadgen_wall_s %.3f\n", cpu_s,
 	    (double)(t_end - t0) / 1e9);
@@ -477,6 +510,8 @@ main(int argc, char **argv)
 	free(tm);
 	free(r.seen);
 	free(r.lat_ns);
+	free(r.in_ns);
+	free(r.lag_ns);
 	jsonl_articles_free(&art, na);
 	return got ? 0 : 1;
 }
