@@ -159,12 +159,14 @@ struct feat_scratch {
 	 * Term counts of the document being vectorised: count[id] for every
 	 * id below ncount (zero between documents), bit id of seen set when
 	 * count[id] is not zero, and the number of such ids.  Walking the
-	 * bitmap lists the ids in ascending order without sorting them: for
-	 * ~10^5 terms it is ~2000 words, cheaper than sorting the ~10^3 ids
-	 * of an article.
+	 * bitmap lists the ids in ascending order without sorting them; bit
+	 * k of seen_sum says whether word k of seen is not zero, so that the
+	 * walk visits only the words in use (~10^2 of ~10^3 for ~10^5 terms)
+	 * and does not guess at a branch for every other.
 	 */
 	uint32_t *count;
 	uint64_t *seen;
+	uint64_t *seen_sum;
 	size_t ncount;
 	size_t nseen;
 	/*
@@ -324,6 +326,7 @@ feat_scratch_destroy(struct feat_scratch **sp)
 	buf_release(&s->key);
 	free(s->count);
 	free(s->seen);
+	free(s->seen_sum);
 	free(s->hash);
 	free(s);
 	*sp = NULL;
@@ -1015,6 +1018,7 @@ count_id(struct feat_scratch *s, int32_t id, uint32_t weight)
 		return;
 	s->nseen += s->count[id] == 0;
 	s->seen[id / 64] |= (uint64_t)1 << (id % 64);
+	s->seen_sum[id / 4096] |= (uint64_t)1 << (id / 64 % 64);
 	s->count[id] += weight;
 }
 
@@ -1119,15 +1123,17 @@ feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
 	size_t nwords = (v->n + 63) / 64;
 	struct toks t;
 	double norm = 0.0;
-	size_t i, n = 0;
+	size_t i, j, n = 0;
 	int rc = 0;
 
 	out->n = 0;
 	if (s->ncount < v->n) {
 		free(s->count);
 		free(s->seen);
+		free(s->seen_sum);
 		s->count = xcalloc(v->n, sizeof(*s->count));
 		s->seen = xcalloc(nwords, sizeof(*s->seen));
+		s->seen_sum = xcalloc((nwords + 63) / 64, sizeof(*s->seen_sum));
 		s->ncount = v->n;
 	}
 	s->nseen = 0;
@@ -1142,21 +1148,23 @@ feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
 	/* The ids counted, ascending; counts and bits go back to zero. */
 	if (rc == 0)
 		vec_reserve(out, s->nseen);
-	for (i = 0; i < nwords; i++) {
-		uint64_t w = s->seen[i];
+	for (j = 0; j < (nwords + 63) / 64; j++) {
+		uint64_t sw = s->seen_sum[j], w;
 
-		if (w == 0)
-			continue;
-		s->seen[i] = 0;
-		for (; w != 0; w &= w - 1) {
-			int32_t id = (int32_t)(i * 64 +
-			    (size_t)__builtin_ctzll(w));
+		for (s->seen_sum[j] = 0; sw != 0; sw &= sw - 1) {
+			i = j * 64 + (size_t)__builtin_ctzll(sw);
+			w = s->seen[i];
+			s->seen[i] = 0;
+			for (; w != 0; w &= w - 1) {
+				int32_t id = (int32_t)(i * 64 +
+				    (size_t)__builtin_ctzll(w));
 
-			if (rc == 0) {
-				out->idx[n] = id;
-				out->val[n++] = s->count[id];
+				if (rc == 0) {
+					out->idx[n] = id;
+					out->val[n++] = s->count[id];
+				}
+				s->count[id] = 0;
 			}
-			s->count[id] = 0;
 		}
 	}
 	if (rc == -1)
