@@ -8,16 +8,19 @@
  * hashes (see text_hash).  Shipped vocabularies hold ~10^4..10^5 terms; an
  * article makes a few hundred to a few thousand lookups, which wait on
  * memory more than they compute: the index and the term bytes are larger
- * than the caches, hence the prefetching in count_field.  Many lookups
- * are of bigrams that are not in the vocabulary, and a miss probes until
- * an empty slot: load 1/4 measured ~8% faster per article than 1/2, for
- * 16 bytes * 4 per term (8 MB for the 72k-term topic index).
+ * than the caches, hence the prefetching in count_field, and the slots'
+ * keys (a bigram's is its words' ids), which spare most lookups a second
+ * cache miss on the term bytes.  Many lookups are of bigrams that are not
+ * in the vocabulary, and a miss probes until an empty slot: load 1/4
+ * measured ~6-8% faster per article than 1/2, for 16 bytes * 4 per term
+ * (8 MB for the 72k-term topic index).
  *
  * Per-article work happens in a struct feat_scratch: the tokens and stems
- * of the article (shared by the tasks), the term counts and a bitmap of
- * the ids counted, all reused, so a steady stream of articles makes no heap
- * allocation.  idf is derived from the stored document frequencies at load
- * time, so no floating-point text round trip is involved in a bundle.
+ * of the article (shared by the tasks), each token's id in the last
+ * unstemmed vocabulary (for links, feat.h), the term counts and a bitmap
+ * of the ids counted, all reused, so a steady stream of articles makes no
+ * heap allocation.  idf is derived from the stored document frequencies at
+ * load time, so no floating-point text round trip is involved in a bundle.
  */
 #include <errno.h>
 #include <math.h>
