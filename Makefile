@@ -31,7 +31,7 @@ IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(if $(IS_CLANG),,$(WARN_GCC)) \
              $(CPPFLAGS) $(CFLAGS) -Ilib
-LIBS    = -lsvm -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
+LIBS    = -lsvm -llinear -lstdc++ -lstemmer -lmsgpackc -ljansson -lutf8proc -linih -lzmq -lsodium \
           -lsystemd -lm -pthread
 # Only the daemon serves HTTP: the other programs do without the library
 # (and the TLS stack it brings along).
