@@ -254,7 +254,7 @@ main(int argc, char **argv)
 			t0 = now_s();
 			for (i = 0; i < nl; i++)
 				for (t = 0; t < nt; t++)
-					model_predict_libsvm(bundle_model(
+					model_predict_reference(bundle_model(
 					    classifier_bundle(c, t)),
 					    &vec[t][i], ms, prob, NULL);
 			tl[r] = (now_s() - t0) * (double)n / (double)nl;
@@ -266,7 +266,7 @@ main(int argc, char **argv)
 			    classifier_bundle(c, t));
 
 			if (model_predict(m, &vec[t][i], ms, prob) !=
-			    model_predict_libsvm(m, &vec[t][i], ms, prob, NULL))
+			    model_predict_reference(m, &vec[t][i], ms, prob, NULL))
 				disagree++;
 			checks++;
 		}

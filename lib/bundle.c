@@ -1,15 +1,19 @@
 /*
- * bundle.c - a model bundle directory: meta.json, vocab.tsv, svm.model.
+ * bundle.c - a model bundle directory: meta.json, vocab.tsv and the model
+ * file, svm.model (libsvm) or linear.model (liblinear).
  *
  * meta.json is one JSON object, keys in this order:
- *   format      BUNDLE_FORMAT
+ *   format      1 for libsvm bundles (as they always were), 2 for the
+ *               others
  *   task        the task name the trainer gave (informative: a bundle's
  *               task is the name of its directory, so it can be renamed)
  *   version     "b2-" and the first 16 hex digits of a BLAKE2b-256 hash
- *   labels      class names, index = class number in svm.model
+ *   labels      class names, index = class number in the model file
  *   features    ngram_max, title_weight, negation, numcmp, sublinear_tf,
  *               min_df, max_features (feat_settings with named flags)
  *   n_features  number of terms in vocab.tsv
+ *   model       format 2: the solver, its scheme and the calibrator
+ *               (model_meta); absent in format 1, which means libsvm
  * followed by every key of bundle_parts.meta_extra (figures, data hash),
  * which may not reuse these names.  Output is deterministic (jansson keeps
  * insertion order), so the same parts give a byte-identical bundle.  Reals
@@ -19,8 +23,10 @@
  *
  * The version hashes, in this order: the line "newsclass bundle 1", the
  * number of labels and each label with its length, the feature settings as
- * one line of text, then "vocab.tsv <size>" and "svm.model <size>" lines
- * each followed by that file's bytes as written.  meta_extra is not hashed:
+ * one line of text, in format 2 the line "model " and the "model" object
+ * as compact JSON (17 significant digits), then "vocab.tsv <size>" and
+ * "<model file> <size>" lines each followed by that file's bytes as
+ * written.  meta_extra is not hashed:
  * it describes how the model was made (its figures are deterministic
  * anyway), not what it computes.  Loading recomputes the hash, which
  * catches edited files and a reader mixing two bundles while a writer
@@ -57,6 +63,7 @@
 #include "text.h"
 #include "xalloc.h"
 
+#define BUNDLE_FORMAT_LIBSVM 1
 #define BUNDLE_META_MAX (1 << 20)
 #define BUNDLE_HASH_HEX 16		/* hex digits kept in the version */
 #define BUNDLE_VERSION_LEN (3 + BUNDLE_HASH_HEX)
@@ -75,10 +82,12 @@ struct bundle {
 /* Keys of meta.json that bundle.c writes; meta_extra may not use them. */
 static const char *const bundle_reserved[] = {
 	"format", "task", "version", "labels", "features", "n_features",
+	"model",
 };
 
+/* Every file a bundle may hold (one model file of the two). */
 static const char *const bundle_files[] = {
-	"meta.json", "vocab.tsv", "svm.model",
+	"meta.json", "vocab.tsv", "svm.model", "linear.model",
 };
 
 static char *
@@ -126,20 +135,27 @@ bundle_basename(const char *stripped)
 
 static void
 bundle_hash_begin(crypto_generichash_state *hs, const char *const *labels,
-    size_t nlabels, const struct feat_settings *s)
+    size_t nlabels, const struct feat_settings *s, const json_t *model)
 {
 	struct buf b;
 	size_t i;
 
 	buf_init(&b);
-	buf_addf(&b, "newsclass bundle %d\nlabels %zu\n", BUNDLE_FORMAT,
-	    nlabels);
+	buf_addf(&b, "newsclass bundle %d\nlabels %zu\n", model ?
+	    BUNDLE_FORMAT : BUNDLE_FORMAT_LIBSVM, nlabels);
 	for (i = 0; i < nlabels; i++)
 		buf_addf(&b, "%zu %s\n", strlen(labels[i]), labels[i]);
 	buf_addf(&b, "features ngram_max=%d title_weight=%d text_flags=%u "
 	    "sublinear_tf=%d min_df=%d max_features=%d\n", s->ngram_max,
 	    s->title_weight, s->text_flags, s->sublinear_tf, s->min_df,
 	    s->max_features);
+	if (model != NULL) {
+		char *text = json_dumps(model, JSON_COMPACT |
+		    JSON_REAL_PRECISION(17));
+
+		buf_addf(&b, "model %s\n", text ? text : "");
+		free(text);
+	}
 	crypto_generichash_init(hs, NULL, 0, crypto_generichash_BYTES);
 	crypto_generichash_update(hs, (const unsigned char *)b.data, b.len);
 	buf_release(&b);
@@ -232,6 +248,8 @@ bundle_check_parts(const struct bundle_parts *p, struct err *err)
 				return err_set(err, "label '%s' is given twice",
 				    p->labels[i]);
 	}
+	if (!model_has_probabilities(p->model))
+		return err_set(err, "the model has no probability estimates");
 	if (model_max_feature(p->model) >= 0 &&
 	    (size_t)model_max_feature(p->model) >= nterms)
 		return err_set(err, "vocabulary has %zu terms but the model "
@@ -294,14 +312,15 @@ static char *
 bundle_meta_text(const struct bundle_parts *p, const char *version,
     struct err *err)
 {
-	json_t *root, *labels, *str;
+	json_t *root, *labels, *str, *model = model_meta(p->model);
 	struct buf b;
 	char *text = NULL;
 	size_t i;
 
 	root = json_object();
 	labels = json_array();
-	json_object_set_new(root, "format", json_integer(BUNDLE_FORMAT));
+	json_object_set_new(root, "format", json_integer(model ?
+	    BUNDLE_FORMAT : BUNDLE_FORMAT_LIBSVM));
 	str = json_string(p->task);
 	if (str == NULL) {
 		err_set(err, "task name is not valid UTF-8");
@@ -322,6 +341,8 @@ bundle_meta_text(const struct bundle_parts *p, const char *version,
 	    bundle_features_json(feat_vocab_settings(p->vocab)));
 	json_object_set_new(root, "n_features",
 	    json_integer((json_int_t)feat_vocab_size(p->vocab)));
+	if (model != NULL)
+		json_object_set(root, "model", model);
 	if (bundle_merge_extra(root, p->meta_extra, err) == -1)
 		goto out;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
@@ -335,6 +356,7 @@ bundle_meta_text(const struct bundle_parts *p, const char *version,
 	free(text);
 	text = buf_detach(&b, NULL);
 out:
+	json_decref(model);
 	json_decref(labels);
 	json_decref(root);
 	return text;
@@ -493,6 +515,8 @@ bundle_save(const char *dir, const struct bundle_parts *parts,
 	crypto_generichash_state hs;
 	char version[BUNDLE_VERSION_LEN + 1];
 	char *target, *parent, *tmp, *path, *meta;
+	const char *mfile = model_solver_file(model_solver(parts->model));
+	json_t *mj = NULL;
 	struct buf tb;
 	int fresh, rc = -1;
 
@@ -518,16 +542,17 @@ bundle_save(const char *dir, const struct bundle_parts *parts,
 	free(path);
 	if (rc == -1)
 		goto out_rmtmp;
-	path = bundle_join(tmp, "svm.model");
+	path = bundle_join(tmp, mfile);
 	rc = model_save(parts->model, path, err);
 	free(path);
 	if (rc == -1)
 		goto out_rmtmp;
 	rc = -1;
+	mj = model_meta(parts->model);
 	bundle_hash_begin(&hs, parts->labels, parts->nlabels,
-	    feat_vocab_settings(parts->vocab));
+	    feat_vocab_settings(parts->vocab), mj);
 	if (bundle_seal(&hs, tmp, "vocab.tsv", err) == -1 ||
-	    bundle_seal(&hs, tmp, "svm.model", err) == -1)
+	    bundle_seal(&hs, tmp, mfile, err) == -1)
 		goto out_rmtmp;
 	bundle_hash_end(&hs, version);
 	if ((meta = bundle_meta_text(parts, version, err)) == NULL)
@@ -552,6 +577,7 @@ out_rmtmp:
 		bundle_remove_dir(tmp);
 out_tmpname:
 	free(tmp);
+	json_decref(mj);
 out_free:
 	if (rc == -1)
 		err_prefix(err, "cannot save bundle '%s'", target);
@@ -713,10 +739,44 @@ bundle_parse_labels(json_t *root, struct bundle *b, struct err *err)
 	return 0;
 }
 
-/* Check meta.json; fill b's labels and version and the settings. */
+/*
+ * The solver of a format-2 bundle from its "model" object (format 1 is
+ * libsvm's and has none).
+ */
+static int
+bundle_parse_model(json_t *root, int format, json_t **model,
+    const struct model_solver **solver, struct err *err)
+{
+	json_t *m = json_object_get(root, "model"), *v;
+
+	*model = NULL;
+	if (format == BUNDLE_FORMAT_LIBSVM) {
+		if (m != NULL)
+			return err_set(err, "meta.json: format 1 has no "
+			    "'model'");
+		*solver = model_solver_find("libsvm");
+		return 0;
+	}
+	if (!json_is_object(m))
+		return err_set(err, "meta.json: 'model' must be an object");
+	v = json_object_get(m, "solver");
+	if (!json_is_string(v) ||
+	    (*solver = model_solver_find(json_string_value(v))) == NULL ||
+	    *solver == model_solver_find("libsvm"))
+		return err_set(err, "meta.json: 'model.solver' must be "
+		    "\"liblinear\"");
+	*model = json_incref(m);
+	return 0;
+}
+
+/*
+ * Check meta.json; fill b's labels and version, the settings, the solver
+ * and its "model" object (a new reference, or NULL in format 1).
+ */
 static int
 bundle_parse_meta(const char *text, size_t len, struct bundle *b,
-    struct feat_settings *s, int *n_features, struct err *err)
+    struct feat_settings *s, int *n_features,
+    const struct model_solver **solver, json_t **model, struct err *err)
 {
 	json_error_t jerr;
 	json_t *root, *v;
@@ -732,7 +792,7 @@ bundle_parse_meta(const char *text, size_t len, struct bundle *b,
 	}
 	if (bundle_get_int(root, "", "format", &format, err) == -1)
 		goto out;
-	if (format != BUNDLE_FORMAT) {
+	if (format != BUNDLE_FORMAT && format != BUNDLE_FORMAT_LIBSVM) {
 		err_set(err, "meta.json: unknown format version %d", format);
 		goto out;
 	}
@@ -749,7 +809,8 @@ bundle_parse_meta(const char *text, size_t len, struct bundle *b,
 	b->version = xstrdup(json_string_value(v));
 	if (bundle_parse_labels(root, b, err) == -1 ||
 	    bundle_parse_features(root, s, err) == -1 ||
-	    bundle_get_int(root, "", "n_features", n_features, err) == -1)
+	    bundle_get_int(root, "", "n_features", n_features, err) == -1 ||
+	    bundle_parse_model(root, format, model, solver, err) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -764,12 +825,14 @@ bundle_check_fit(const struct bundle *b, int n_features, struct err *err)
 	size_t nterms = feat_vocab_size(b->vocab);
 	int32_t maxf = model_max_feature(b->model);
 
+	const char *mfile = model_solver_file(model_solver(b->model));
+
 	if ((size_t)model_nr_class(b->model) != b->nlabels)
-		return err_set(err, "svm.model has %d classes but meta.json "
-		    "lists %zu labels", model_nr_class(b->model), b->nlabels);
+		return err_set(err, "%s has %d classes but meta.json lists %zu "
+		    "labels", mfile, model_nr_class(b->model), b->nlabels);
 	if (maxf >= 0 && (size_t)maxf >= nterms)
-		return err_set(err, "vocabulary has %zu terms but svm.model "
-		    "uses feature %d", nterms, (int)maxf + 1);
+		return err_set(err, "vocabulary has %zu terms but %s uses "
+		    "feature %d", nterms, mfile, (int)maxf + 1);
 	if (n_features < 0 || (size_t)n_features != nterms)
 		return err_set(err, "meta.json says n_features %d but "
 		    "vocab.tsv has %zu terms", n_features, nterms);
@@ -778,7 +841,7 @@ bundle_check_fit(const struct bundle *b, int n_features, struct err *err)
 
 static int
 bundle_check_version(const char *dir, const struct bundle *b,
-    const struct feat_settings *s, struct err *err)
+    const struct feat_settings *s, const json_t *model, struct err *err)
 {
 	crypto_generichash_state hs;
 	char version[BUNDLE_VERSION_LEN + 1];
@@ -786,9 +849,10 @@ bundle_check_version(const char *dir, const struct bundle *b,
 	if (sodium_init() < 0)
 		return err_set(err, "cannot initialise libsodium");
 	bundle_hash_begin(&hs, (const char *const *)b->labels, b->nlabels,
-	    s);
+	    s, model);
 	if (bundle_hash_path(&hs, dir, "vocab.tsv", err) == -1 ||
-	    bundle_hash_path(&hs, dir, "svm.model", err) == -1)
+	    bundle_hash_path(&hs, dir,
+	    model_solver_file(model_solver(b->model)), err) == -1)
 		return -1;
 	bundle_hash_end(&hs, version);
 	if (strcmp(version, b->version) != 0)
@@ -807,8 +871,10 @@ bundle_now_ms(void)
 int
 bundle_load(const char *dir, struct bundle **out, struct err *err)
 {
+	const struct model_solver *solver = NULL;
 	struct feat_settings s;
 	struct bundle *b;
+	json_t *model = NULL;
 	char *stripped, *path;
 	double t0 = bundle_now_ms();
 	size_t len;
@@ -819,22 +885,22 @@ bundle_load(const char *dir, struct bundle **out, struct err *err)
 	b = xcalloc(1, sizeof(*b));
 	b->task = xstrdup(bundle_basename(stripped));
 	if ((b->meta_json = bundle_read_meta(stripped, &len, err)) == NULL ||
-	    bundle_parse_meta(b->meta_json, len, b, &s, &n_features,
-	    err) == -1)
+	    bundle_parse_meta(b->meta_json, len, b, &s, &n_features, &solver,
+	    &model, err) == -1)
 		goto out_fail;
 	path = bundle_join(stripped, "vocab.tsv");
 	rc = feat_vocab_load(path, &s, &b->vocab, err);
 	free(path);
 	if (rc == -1)
 		goto out_fail;
-	path = bundle_join(stripped, "svm.model");
-	rc = model_load(path, &b->model, err);
+	path = bundle_join(stripped, model_solver_file(solver));
+	rc = model_load(solver, path, model, &b->model, err);
 	free(path);
 	if (rc == -1)
 		goto out_fail;
 	rc = -1;
 	if (bundle_check_fit(b, n_features, err) == -1 ||
-	    bundle_check_version(stripped, b, &s, err) == -1)
+	    bundle_check_version(stripped, b, &s, model, err) == -1)
 		goto out_fail;
 	b->load_ms = bundle_now_ms() - t0;
 	*out = b;
@@ -844,6 +910,7 @@ out_fail:
 	err_prefix(err, "cannot load bundle '%s'", stripped);
 	bundle_destroy(&b);
 out:
+	json_decref(model);
 	free(stripped);
 	return rc;
 }

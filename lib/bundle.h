@@ -29,7 +29,7 @@
 #include "feat.h"
 #include "model.h"
 
-#define BUNDLE_FORMAT 1
+#define BUNDLE_FORMAT 2	/* 1: libsvm bundles, still read and written */
 
 struct bundle;
 

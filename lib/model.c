@@ -51,15 +51,55 @@
 
 #include <libsvm/svm.h>
 
+#include "calib.h"
+#include "linmodel.h"
 #include "model.h"
 #include "xalloc.h"
+
+static const struct model_solver model_libsvm, model_liblinear;
 
 /* More classes than any news task has; bounds the header's arrays. */
 #define MODEL_MAX_CLASSES 1024
 
+/*
+ * One solver's implementation of the model functions; a model points to its
+ * solver's table, chosen when the model is trained or loaded.
+ */
+struct model_solver {
+	const char *name;		/* as meta.json says */
+	const char *file;		/* the model file in a bundle */
+	int (*train)(const struct feat_vec *x, const int *y, size_t n,
+	    size_t dim, const struct model_params *p, struct model **out,
+	    struct err *err);
+	int (*load)(const char *path, const json_t *meta, struct model **out,
+	    struct err *err);
+	int (*save)(const struct model *m, const char *path, struct err *err);
+	void (*release)(struct model *m);
+	int (*nr_class)(const struct model *m);
+	size_t (*ndec)(const struct model *m);
+	int (*probabilities)(const struct model *m);
+	/* Fast-path decision values; -1 if the model has no fast path. */
+	int (*decision)(const struct model *m, const struct feat_vec *x,
+	    struct model_scratch *s, double *dec);
+	int (*predict)(const struct model *m, const struct feat_vec *x,
+	    struct model_scratch *s, double *prob);
+	int (*predict_label)(const struct model *m, const struct feat_vec *x,
+	    struct model_scratch *s);
+	int (*reference)(const struct model *m, const struct feat_vec *x,
+	    struct model_scratch *s, double *prob, double *dec);
+	int (*explain)(const struct model *m, const struct feat_vec *x,
+	    int label, size_t k, struct model_why *out, size_t *n);
+	json_t *(*meta)(const struct model *m);
+};
+
 struct model {
+	const struct model_solver *solver;
+	int32_t max_feature;	/* largest 0-based feature id used, or -1 */
+	/* liblinear: the weights and the calibrator (linmodel.h, calib.h). */
+	struct linmodel *lin;
+	struct calib *calib;
+	/* libsvm: */
 	struct svm_model *svm;
-	int32_t max_feature;	/* largest 0-based feature id in the SVs */
 	/*
 	 * The linear fast path: the support vectors of each one-vs-one pair
 	 * collapsed into one weight vector.  w[f * npairs + p] is feature f's
@@ -126,12 +166,14 @@ model_set_print(void (*print)(const char *))
 void
 model_params_default(struct model_params *p)
 {
+	memset(p, 0, sizeof(*p));
+	p->solver = &model_libsvm;
 	p->C = 1.0;
 	p->probability = 1;
-	p->eps = 1e-3;
 	p->cache_mb = 100.0;
 	p->seed = 1;
-	p->balanced = 0;
+	p->linear = linmodel_solver_find("L2R_L2LOSS_SVC_DUAL");
+	p->bias = 1.0;
 }
 
 static int32_t
@@ -196,8 +238,9 @@ model_build_linear(struct model *m)
 static struct model *
 model_wrap(struct svm_model *svm)
 {
-	struct model *m = xmalloc(sizeof(*m));
+	struct model *m = xcalloc(1, sizeof(*m));
 
+	m->solver = &model_libsvm;
 	m->svm = svm;
 	m->max_feature = model_scan_max_feature(svm);
 	model_build_linear(m);
@@ -315,8 +358,8 @@ model_check_input(const struct feat_vec *x, const int *y, size_t n,
 	return 0;
 }
 
-int
-model_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
+static int
+msvm_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
     const struct model_params *p, struct model **out, struct err *err)
 {
 	struct svm_parameter param;
@@ -336,7 +379,7 @@ model_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
 	param.kernel_type = LINEAR;
 	param.degree = 3;
 	param.cache_size = p->cache_mb;
-	param.eps = p->eps;
+	param.eps = p->eps != 0 ? p->eps : 1e-3;
 	param.C = p->C;
 	param.nu = 0.5;
 	param.p = 0.1;
@@ -903,14 +946,16 @@ model_check_loaded(const struct svm_model *svm, const char *path,
 	return 0;
 }
 
-int
-model_load(const char *path, struct model **out, struct err *err)
+static int
+msvm_load(const char *path, const json_t *meta, struct model **out,
+    struct err *err)
 {
 	struct svm_model *svm;
 	struct stat st;
 	FILE *f;
 	int rc;
 
+	(void)meta;
 	*out = NULL;
 	f = fopen(path, "r");
 	if (f == NULL)
@@ -937,8 +982,8 @@ model_load(const char *path, struct model **out, struct err *err)
 	return 0;
 }
 
-int
-model_save(const struct model *m, const char *path, struct err *err)
+static int
+msvm_save(const struct model *m, const char *path, struct err *err)
 {
 	errno = 0;
 	if (svm_save_model(path, m->svm) != 0)
@@ -947,29 +992,29 @@ model_save(const struct model *m, const char *path, struct err *err)
 	return 0;
 }
 
-void
-model_destroy(struct model **mp)
+static void
+msvm_release(struct model *m)
 {
-	struct model *m = *mp;
-
-	if (m == NULL)
-		return;
 	svm_free_and_destroy_model(&m->svm);
 	free(m->w);
-	free(m);
-	*mp = NULL;
 }
 
-int
-model_nr_class(const struct model *m)
+static int
+msvm_nr_class(const struct model *m)
 {
 	return m->svm->nr_class;
 }
 
-int32_t
-model_max_feature(const struct model *m)
+static size_t
+msvm_ndec(const struct model *m)
 {
-	return m->max_feature;
+	return m->npairs;
+}
+
+static int
+msvm_probabilities(const struct model *m)
+{
+	return svm_check_probability_model(m->svm);
 }
 
 struct model_scratch *
@@ -1196,8 +1241,11 @@ linear_predict_label(const struct model *m, const struct feat_vec *x,
 	return m->svm->label[best];
 }
 
-int
-model_predict(const struct model *m, const struct feat_vec *x,
+static int msvm_predict_label(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s);
+
+static int
+msvm_predict(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s, double *prob)
 {
 	const struct svm_model *svm = m->svm;
@@ -1206,7 +1254,7 @@ model_predict(const struct model *m, const struct feat_vec *x,
 	scratch_fit(s, (size_t)k);
 	if (!svm_check_probability_model(svm)) {
 		/* Trained without probabilities: report certainty. */
-		label = model_predict_label(m, x, s);
+		label = msvm_predict_label(m, x, s);
 		for (i = 0; i < k; i++)
 			prob[i] = i == label ? 1.0 : 0.0;
 		return label;
@@ -1221,8 +1269,8 @@ model_predict(const struct model *m, const struct feat_vec *x,
 	return label;
 }
 
-int
-model_predict_label(const struct model *m, const struct feat_vec *x,
+static int
+msvm_predict_label(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s)
 {
 	scratch_fit(s, (size_t)m->svm->nr_class);
@@ -1231,8 +1279,8 @@ model_predict_label(const struct model *m, const struct feat_vec *x,
 	return (int)svm_predict(m->svm, model_nodes(x, s));
 }
 
-int
-model_predict_libsvm(const struct model *m, const struct feat_vec *x,
+static int
+msvm_reference(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s, double *prob, double *dec)
 {
 	const struct svm_model *svm = m->svm;
@@ -1250,8 +1298,8 @@ model_predict_libsvm(const struct model *m, const struct feat_vec *x,
 	return label;
 }
 
-int
-model_decision_values(const struct model *m, const struct feat_vec *x,
+static int
+msvm_decision(const struct model *m, const struct feat_vec *x,
     struct model_scratch *s, double *dec)
 {
 	if (m->w == NULL)
@@ -1280,8 +1328,8 @@ why_insert(struct model_why *out, size_t *n, size_t k, int32_t f, double c)
 	out[i].contrib = c;
 }
 
-int
-model_explain(const struct model *m, const struct feat_vec *x, int label,
+static int
+msvm_explain(const struct model *m, const struct feat_vec *x, int label,
     size_t k, struct model_why *out, size_t *n)
 {
 	const struct svm_model *svm = m->svm;
@@ -1324,10 +1372,380 @@ model_explain(const struct model *m, const struct feat_vec *x, int label,
 	return 0;
 }
 
+
+static json_t *
+msvm_meta(const struct model *m)
+{
+	(void)m;
+	return NULL;	/* libsvm bundles keep meta.json as it always was */
+}
+
+/* ---- liblinear: weights from linmodel.c, probabilities from calib.c ---- */
+
+/* Largest model file read (the weights of 10^6 features, 50 classes). */
+#define MLIN_MAX_FILE ((size_t)1 << 30)
+
+static struct model *
+mlin_wrap(struct linmodel *lin)
+{
+	struct model *m = xcalloc(1, sizeof(*m));
+
+	m->solver = &model_liblinear;
+	m->lin = lin;
+	m->max_feature = (int32_t)linmodel_nr_feature(lin) - 1;
+	return m;
+}
+
+static int
+mlin_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
+    const struct model_params *p, struct model **out, struct err *err)
+{
+	struct linmodel_params lp;
+	struct linmodel *lin;
+
+	*out = NULL;
+	linmodel_params_default(&lp);
+	lp.solver = p->linear;
+	lp.C = p->C;
+	lp.eps = p->eps;
+	lp.bias = p->bias;
+	lp.balanced = p->balanced;
+	lp.seed = p->seed;
+	if (linmodel_train(x, y, n, dim, &lp, &lin, err) == -1)
+		return -1;
+	*out = mlin_wrap(lin);
+	return 0;
+}
+
+static int
+mlin_load(const char *path, const json_t *meta, struct model **out,
+    struct err *err)
+{
+	struct linmodel *lin;
+	struct calib *c;
+	const json_t *cj = meta ? json_object_get(meta, "calibration") : NULL;
+
+	*out = NULL;
+	if (cj == NULL)
+		return err_set(err, "cannot load model '%s': meta.json has no "
+		    "calibration for it", path);
+	if (linmodel_load(path, MLIN_MAX_FILE, &lin, err) == -1)
+		return -1;
+	if (calib_from_json(cj, (size_t)linmodel_nr_class(lin), &c,
+	    err) == -1) {
+		linmodel_destroy(&lin);
+		return err_prefix(err, "meta.json");
+	}
+	*out = mlin_wrap(lin);
+	(*out)->calib = c;
+	return 0;
+}
+
+static int
+mlin_save(const struct model *m, const char *path, struct err *err)
+{
+	return linmodel_save(m->lin, path, err);
+}
+
+static void
+mlin_release(struct model *m)
+{
+	linmodel_destroy(&m->lin);
+	calib_destroy(&m->calib);
+}
+
+static int
+mlin_nr_class(const struct model *m)
+{
+	return linmodel_nr_class(m->lin);
+}
+
+static size_t
+mlin_ndec(const struct model *m)
+{
+	return (size_t)linmodel_nr_class(m->lin);
+}
+
+static int
+mlin_probabilities(const struct model *m)
+{
+	return m->calib != NULL;
+}
+
+static int
+mlin_decision(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *dec)
+{
+	(void)s;
+	linmodel_decision(m->lin, x, dec);
+	return 0;
+}
+
+static int
+mlin_argmax(const double *v, int k)
+{
+	int i, best = 0;
+
+	for (i = 1; i < k; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}
+
+static int
+mlin_predict_label(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s)
+{
+	int k = linmodel_nr_class(m->lin);
+
+	scratch_fit(s, (size_t)k);
+	linmodel_decision(m->lin, x, s->dec);
+	return mlin_argmax(s->dec, k);
+}
+
+/*
+ * The label is the arg-max of the decision values, as liblinear predicts;
+ * the calibrated probabilities are monotone in them for temperature
+ * scaling, and nearly always for Platt's per-class sigmoids, whose arg-max
+ * can differ for close calls: the label then follows the probabilities, so
+ * that it is always the arg-max of what is published.
+ */
+static int
+mlin_predict(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob)
+{
+	int k = linmodel_nr_class(m->lin), i, label;
+
+	scratch_fit(s, (size_t)k);
+	linmodel_decision(m->lin, x, s->dec);
+	if (m->calib == NULL) {
+		label = mlin_argmax(s->dec, k);
+		for (i = 0; i < k; i++)
+			prob[i] = i == label ? 1.0 : 0.0;
+		return label;
+	}
+	calib_apply(m->calib, s->dec, prob);
+	return mlin_argmax(prob, k);
+}
+
+static int
+mlin_reference(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob, double *dec)
+{
+	int k = linmodel_nr_class(m->lin), label;
+
+	scratch_fit(s, (size_t)k);
+	label = linmodel_predict_liblinear(m->lin, x, s->dec);
+	if (dec != NULL)
+		memcpy(dec, s->dec, (size_t)k * sizeof(double));
+	if (prob != NULL && m->calib != NULL) {
+		calib_apply(m->calib, s->dec, prob);
+		return mlin_argmax(prob, k);
+	}
+	return label;
+}
+
+/* A feature's contribution to label: its value times label's weight. */
+static int
+mlin_explain(const struct model *m, const struct feat_vec *x, int label,
+    size_t k, struct model_why *out, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	if (label < 0 || label >= linmodel_nr_class(m->lin) || k == 0)
+		return 0;
+	for (i = 0; i < x->n; i++) {
+		double c = x->val[i] * linmodel_weight(m->lin, x->idx[i],
+		    label);
+
+		if (c > 0.0)
+			why_insert(out, n, k, x->idx[i], c);
+	}
+	return 0;
+}
+
+static json_t *
+mlin_meta(const struct model *m)
+{
+	const struct linmodel_solver *ls = linmodel_solver(m->lin);
+
+	return json_pack("{s:s, s:s, s:s, s:o}", "solver", "liblinear",
+	    "liblinear_solver", linmodel_solver_name(ls), "scheme",
+	    linmodel_solver_scheme(ls), "calibration",
+	    m->calib ? calib_to_json(m->calib) : json_null());
+}
+
+/* ---- the solvers, and the public functions through them ---- */
+
+static const struct model_solver model_libsvm = {
+	"libsvm", "svm.model", msvm_train, msvm_load, msvm_save,
+	msvm_release, msvm_nr_class, msvm_ndec, msvm_probabilities,
+	msvm_decision, msvm_predict, msvm_predict_label, msvm_reference,
+	msvm_explain, msvm_meta,
+};
+
+static const struct model_solver model_liblinear = {
+	"liblinear", "linear.model", mlin_train, mlin_load, mlin_save,
+	mlin_release, mlin_nr_class, mlin_ndec, mlin_probabilities,
+	mlin_decision, mlin_predict, mlin_predict_label, mlin_reference,
+	mlin_explain, mlin_meta,
+};
+
+const struct model_solver *
+model_solver_find(const char *name)
+{
+	static const struct model_solver *const all[] = {
+		&model_libsvm, &model_liblinear,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+const char *
+model_solver_name(const struct model_solver *s)
+{
+	return s->name;
+}
+
+const char *
+model_solver_file(const struct model_solver *s)
+{
+	return s->file;
+}
+
+int
+model_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
+    const struct model_params *p, struct model **out, struct err *err)
+{
+	return p->solver->train(x, y, n, dim, p, out, err);
+}
+
+int
+model_load(const struct model_solver *s, const char *path,
+    const json_t *meta, struct model **out, struct err *err)
+{
+	return s->load(path, meta, out, err);
+}
+
+int
+model_save(const struct model *m, const char *path, struct err *err)
+{
+	return m->solver->save(m, path, err);
+}
+
+void
+model_destroy(struct model **mp)
+{
+	struct model *m = *mp;
+
+	if (m == NULL)
+		return;
+	m->solver->release(m);
+	free(m);
+	*mp = NULL;
+}
+
+const struct model_solver *
+model_solver(const struct model *m)
+{
+	return m->solver;
+}
+
+int
+model_nr_class(const struct model *m)
+{
+	return m->solver->nr_class(m);
+}
+
+int32_t
+model_max_feature(const struct model *m)
+{
+	return m->max_feature;
+}
+
+size_t
+model_ndec(const struct model *m)
+{
+	return m->solver->ndec(m);
+}
+
+int
+model_has_probabilities(const struct model *m)
+{
+	return m->solver->probabilities(m);
+}
+
+int
+model_set_calib(struct model *m, struct calib **c, struct err *err)
+{
+	if (m->solver != &model_liblinear)
+		return err_set(err, "a %s model carries its own probability "
+		    "estimates", m->solver->name);
+	if ((int)calib_nclass(*c) != model_nr_class(m))
+		return err_set(err, "calibrator of %zu classes for a model of "
+		    "%d", calib_nclass(*c), model_nr_class(m));
+	calib_destroy(&m->calib);
+	m->calib = *c;
+	*c = NULL;
+	return 0;
+}
+
+const struct calib *
+model_calib(const struct model *m)
+{
+	return m->calib;
+}
+
+json_t *
+model_meta(const struct model *m)
+{
+	return m->solver->meta(m);
+}
+
+int
+model_predict(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob)
+{
+	return m->solver->predict(m, x, s, prob);
+}
+
+int
+model_predict_label(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s)
+{
+	return m->solver->predict_label(m, x, s);
+}
+
+int
+model_predict_reference(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *prob, double *dec)
+{
+	return m->solver->reference(m, x, s, prob, dec);
+}
+
+int
+model_decision_values(const struct model *m, const struct feat_vec *x,
+    struct model_scratch *s, double *dec)
+{
+	return m->solver->decision(m, x, s, dec);
+}
+
+int
+model_explain(const struct model *m, const struct feat_vec *x, int label,
+    size_t k, struct model_why *out, size_t *n)
+{
+	return m->solver->explain(m, x, label, k, out, n);
+}
+
 int
 model_is_linear_fast(const struct model *m)
 {
-	return m->w != NULL;
+	return m->lin != NULL || m->w != NULL;
 }
 
 int

@@ -533,9 +533,9 @@ test_load_errors(void **state)
 	make_bundle(fx, broken, "sentiment", 1);
 	bad = make_dir(broken, "topic");
 	meta = join(bad, "meta.json");
-	write_text(meta, "{\"format\": 2}\n");
+	write_text(meta, "{\"format\": 3}\n");
 	snprintf(want, sizeof(want), "cannot load bundle '%s': meta.json: "
-	    "unknown format version 2", bad);
+	    "unknown format version 3", bad);
 	expect_load_fail(broken, want);
 	buf_release(&b);
 	free(meta);

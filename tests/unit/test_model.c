@@ -24,6 +24,8 @@
 
 #include "model.h"
 
+#define LIBSVM model_solver_find("libsvm")
+
 #define DATA_SEED 20240611u
 #define DIM 32
 #define NCLASS 3
@@ -292,7 +294,7 @@ test_round_trip(void **state)
 	path_in(fx, "trip.model", path, sizeof(path));
 	path_in(fx, "trip2.model", path2, sizeof(path2));
 	assert_int_equal(model_save(fx->m, path, &err), 0);
-	if (model_load(path, &m2, &err) == -1)
+	if (model_load(LIBSVM, path, NULL, &m2, &err) == -1)
 		fail_msg("%s", err.msg);
 	assert_int_equal(model_nr_class(m2), NCLASS);
 	assert_int_equal(model_max_feature(m2), model_max_feature(fx->m));
@@ -392,7 +394,7 @@ test_no_probability(void **state)
 	path_in(fx, "noprob.model", path, sizeof(path));
 	assert_int_equal(model_save(m2, path, &err), 0);
 	model_destroy(&m2);
-	assert_int_equal(model_load(path, &m2, &err), -1);
+	assert_int_equal(model_load(LIBSVM, path, NULL, &m2, &err), -1);
 	assert_null(m2);
 	assert_non_null(strstr(err.msg, "no probability estimates"));
 	model_scratch_destroy(&s);
@@ -519,7 +521,7 @@ expect_load_fail(const char *path, const char *want)
 	struct err err;
 
 	err.msg[0] = '\0';
-	if (model_load(path, &m, &err) != -1)
+	if (model_load(LIBSVM, path, NULL, &m, &err) != -1)
 		fail_msg("'%s' loaded, expected '%s'", path, want);
 	assert_null(m);
 	if (strstr(err.msg, path) == NULL || strstr(err.msg, want) == NULL)
@@ -557,7 +559,7 @@ test_load_hand_model(void **state)
 
 	path_in(fx, "hand.model", path, sizeof(path));
 	write_text(path, hand_model);
-	if (model_load(path, &m, &err) == -1)
+	if (model_load(LIBSVM, path, NULL, &m, &err) == -1)
 		fail_msg("%s", err.msg);
 	assert_int_equal(model_nr_class(m), 2);
 	assert_int_equal(model_max_feature(m), 2);
@@ -695,7 +697,7 @@ test_load_truncated(void **state)
 		assert_non_null(f);
 		assert_int_equal(fwrite(text, 1, i, f), i);
 		fclose(f);
-		if (model_load(cut, &m, &err) != -1)
+		if (model_load(LIBSVM, cut, NULL, &m, &err) != -1)
 			fail_msg("prefix of %zu of %zu bytes loaded", i, len);
 		assert_null(m);
 	}
@@ -724,14 +726,14 @@ check_fast_path(const struct model *m, const struct sample *xs, int n)
 	assert_true(model_is_linear_fast(m));
 	for (i = 0; i < n; i++) {
 		assert_int_equal(model_decision_values(m, &xs[i].v, s, dec), 0);
-		model_predict_libsvm(m, &xs[i].v, s, NULL, ref);
+		model_predict_reference(m, &xs[i].v, s, NULL, ref);
 		for (j = 0; j < np; j++)
 			assert_true(fabs(dec[j] - ref[j]) <=
 			    1e-9 * fmax(1.0, fabs(ref[j])));
 		assert_int_equal(model_predict_label(m, &xs[i].v, s),
-		    model_predict_libsvm(m, &xs[i].v, s, NULL, NULL));
+		    model_predict_reference(m, &xs[i].v, s, NULL, NULL));
 		assert_int_equal(model_predict(m, &xs[i].v, s, p),
-		    model_predict_libsvm(m, &xs[i].v, s, pref, NULL));
+		    model_predict_reference(m, &xs[i].v, s, pref, NULL));
 		for (j = 0; j < k; j++)
 			assert_true(fabs(p[j] - pref[j]) <= 1e-12);
 	}
@@ -854,7 +856,7 @@ test_differential(void **state)
 	}
 	/* The trained model, then the same model loaded back. */
 	check_against_svm_predict(fx->m, path, mixed, n, fx->dir);
-	assert_int_equal(model_load(path, &m2, &err), 0);
+	assert_int_equal(model_load(LIBSVM, path, NULL, &m2, &err), 0);
 	check_against_svm_predict(m2, path, mixed, n, fx->dir);
 	model_destroy(&m2);
 	print_message("svm-predict: %zu vectors agree, max |dp| %.3g\n", n,
@@ -878,11 +880,11 @@ reference_contrib(const struct model *m, const int *order,
 	struct feat_vec zero = { NULL, NULL, 0, 0 };
 	size_t i;
 
-	model_predict_libsvm(m, &zero, s, NULL, dec0);
+	model_predict_reference(m, &zero, s, NULL, dec0);
 	for (i = 0; i < x->n; i++) {
 		struct feat_vec e = { &x->idx[i], &one, 1, 1 };
 
-		model_predict_libsvm(m, &e, s, NULL, decf);
+		model_predict_reference(m, &e, s, NULL, decf);
 		contrib[i] = 0.0;
 		for (a = 0, q = 0; a < k; a++)
 			for (b = a + 1; b < k; b++, q++) {
@@ -996,7 +998,7 @@ test_explain_no_fast_path(void **state)
 
 	path_in(fx, "wide.model", path, sizeof(path));
 	write_text(path, wide);
-	if (model_load(path, &m, &err) == -1)
+	if (model_load(LIBSVM, path, NULL, &m, &err) == -1)
 		fail_msg("%s", err.msg);
 	assert_false(model_is_linear_fast(m));
 	assert_int_equal(model_explain(m, &v, 0, 4, why, &n), -1);

@@ -769,11 +769,11 @@ check_why(struct fixture *fx, json_t *r, const char *task, const char *title,
 	    strlen(text), fs, &x, &err), 0);
 	contrib = calloc(x.n + 1, sizeof(double));
 	assert_non_null(contrib);
-	model_predict_libsvm(m, &zero, ms, NULL, dec0);
+	model_predict_reference(m, &zero, ms, NULL, dec0);
 	for (i = 0; i < x.n; i++) {
 		struct feat_vec e = { &x.idx[i], &one, 1, 1 };
 
-		model_predict_libsvm(m, &e, ms, NULL, decf);
+		model_predict_reference(m, &e, ms, NULL, decf);
 		for (a = 0, q = 0; a < nc; a++)
 			for (c = a + 1; c < nc; c++, q++) {
 				if (order[a] == label)
