@@ -62,7 +62,8 @@ $(BUILD)/libnewsclass.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/newsclass-train: $(BUILD)/obj/training/train.o $(BUILD)/libnewsclass.a
+TRAIN_SRC = $(wildcard training/*.c)
+$(BUILD)/newsclass-train: $(TRAIN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a

@@ -1117,15 +1117,43 @@ feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
 	    err);
 }
 
-int
-feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
+/*
+ * Counts to weights: tf (or 1 + ln tf, from the table logtf when given),
+ * times idf, L2-normalised.  The one place vectors are weighed, for
+ * serving and for the trainer's re-weighed counts alike.
+ */
+static void
+vec_weigh(const struct feat_settings *st, const double *idf,
+    const double *logtf, struct feat_vec *out)
+{
+	double norm = 0.0;
+	size_t i, n = out->n;
+
+	for (i = 0; i < n; i++) {
+		double tf = out->val[i];
+
+		if (st->sublinear_tf)
+			tf = logtf != NULL && tf < FEAT_LOGTF ?
+			    logtf[(int)tf] : 1.0 + log(tf);
+		out->val[i] = tf * idf[out->idx[i]];
+		norm += out->val[i] * out->val[i];
+	}
+	if (norm > 0.0) {
+		norm = 1.0 / sqrt(norm);
+		for (i = 0; i < n; i++)
+			out->val[i] *= norm;
+	}
+}
+
+/* Count the document's terms into out; raw: leave the counts unweighed. */
+static int
+vectorize_doc(const struct feat_vocab *v, const struct feat_link *l,
     const char *title, size_t tlen, const char *text, size_t xlen,
-    struct feat_scratch *s, struct feat_vec *out, struct err *err)
+    struct feat_scratch *s, int raw, struct feat_vec *out, struct err *err)
 {
 	const struct feat_settings *st = &v->settings;
 	size_t nwords = (v->n + 63) / 64;
 	struct toks t;
-	double norm = 0.0;
 	size_t i, j, n = 0;
 	int rc = 0;
 
@@ -1172,22 +1200,33 @@ feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
 	}
 	if (rc == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		double tf = out->val[i];
-
-		if (st->sublinear_tf)
-			tf = tf < FEAT_LOGTF ? s->logtf[(int)tf] :
-			    1.0 + log(tf);
-		out->val[i] = tf * v->idf[out->idx[i]];
-		norm += out->val[i] * out->val[i];
-	}
-	if (norm > 0.0) {
-		norm = 1.0 / sqrt(norm);
-		for (i = 0; i < n; i++)
-			out->val[i] *= norm;
-	}
 	out->n = n;
+	if (!raw)
+		vec_weigh(st, v->idf, s->logtf, out);
 	return 0;
+}
+
+int
+feat_vectorize_linked(const struct feat_vocab *v, const struct feat_link *l,
+    const char *title, size_t tlen, const char *text, size_t xlen,
+    struct feat_scratch *s, struct feat_vec *out, struct err *err)
+{
+	return vectorize_doc(v, l, title, tlen, text, xlen, s, 0, out, err);
+}
+
+int
+feat_count(const struct feat_vocab *v, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct feat_scratch *s,
+    struct feat_vec *out, struct err *err)
+{
+	return vectorize_doc(v, NULL, title, tlen, text, xlen, s, 1, out, err);
+}
+
+void
+feat_weigh(const struct feat_settings *st, const double *idf,
+    struct feat_vec *x)
+{
+	vec_weigh(st, idf, NULL, x);
 }
 
 /* ---- builder ---- */

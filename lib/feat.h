@@ -108,6 +108,22 @@ int feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     struct feat_vec *out, struct err *err);
 
 /*
+ * The trainer's two halves of feat_vectorize.  feat_count fills out with
+ * the document's raw term counts over v (title occurrences counting
+ * title_weight times): no tf transform, no idf, no normalisation.
+ * feat_weigh then weighs such counts, in place, exactly as feat_vectorize
+ * would with settings s and the idf of each id: so counts over one
+ * vocabulary of every term, renumbered to a subset of it with that
+ * subset's document frequencies, give the vectors of the subset's own
+ * vocabulary without tokenising again.
+ */
+int feat_count(const struct feat_vocab *v, const char *title, size_t tlen,
+    const char *text, size_t xlen, struct feat_scratch *scratch,
+    struct feat_vec *out, struct err *err);
+void feat_weigh(const struct feat_settings *s, const double *idf,
+    struct feat_vec *x);
+
+/*
  * Links.  Two vocabularies with the same settings but for stemming (topic
  * terms are words, sentiment terms stems, say) look up the same tokens:
  * a link from the unstemmed a to the stemmed b holds, for every word of a,

@@ -2,6 +2,7 @@
  * metrics.c - confusion matrix and the figures derived from it.  Sizes are
  * tiny (a handful of classes); clarity wins over speed here.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,27 @@ metrics_add(struct metrics *m, int truth, int predicted)
 		m->correct++;
 }
 
+const size_t metrics_length_lo[METRICS_LENGTHS] = { 0, 10, 20, 40, 100, 300 };
+
+void
+metrics_add_scored(struct metrics *m, int truth, int predicted, double p,
+    size_t words)
+{
+	size_t b = p >= 1.0 ? METRICS_BINS - 1 :
+	    p <= 0.0 ? 0 : (size_t)(p * METRICS_BINS), l;
+	int ok = truth == predicted;
+
+	metrics_add(m, truth, predicted);
+	m->scored++;
+	m->bin_n[b]++;
+	m->bin_correct[b] += (size_t)ok;
+	m->bin_p[b] += p;
+	for (l = METRICS_LENGTHS - 1; l > 0 && words < metrics_length_lo[l]; l--)
+		;
+	m->len_n[l]++;
+	m->len_correct[l] += (size_t)ok;
+}
+
 void
 metrics_finish(struct metrics *m)
 {
@@ -66,6 +88,11 @@ metrics_finish(struct metrics *m)
 	}
 	m->accuracy = m->n ? (double)m->correct / (double)m->n : 0.0;
 	m->macro_f1 = m->k ? sum / (double)m->k : 0.0;
+	m->ece = 0.0;
+	for (i = 0; i < METRICS_BINS && m->scored; i++)
+		if (m->bin_n[i])
+			m->ece += fabs((double)m->bin_correct[i] -
+			    m->bin_p[i]) / (double)m->scored;
 }
 
 void
@@ -76,8 +103,11 @@ metrics_print(const struct metrics *m, const char *const *labels, FILE *f)
 	for (i = 0; i < m->k; i++)
 		if (strlen(labels[i]) > w)
 			w = strlen(labels[i]);
-	fprintf(f, "n %zu  accuracy %.4f  macro-F1 %.4f\n", m->n, m->accuracy,
+	fprintf(f, "n %zu  accuracy %.4f  macro-F1 %.4f", m->n, m->accuracy,
 	    m->macro_f1);
+	if (m->scored)
+		fprintf(f, "  ECE %.4f", m->ece);
+	fputc('\n', f);
 	fprintf(f, "%-*s %9s %9s %9s %8s\n", (int)w, "label", "precision",
 	    "recall", "f1", "support");
 	for (i = 0; i < m->k; i++)
@@ -122,6 +152,32 @@ metrics_json(const struct metrics *m, const char *const *labels)
 	json_object_set_new(o, "per_class", pc);
 	json_object_set_new(o, "labels", lab);
 	json_object_set_new(o, "confusion", conf);
+	if (m->scored) {
+		json_t *rel = json_array(), *len = json_array();
+
+		for (i = 0; i < METRICS_BINS; i++)
+			json_array_append_new(rel, json_pack(
+			    "{s:f,s:f,s:I,s:f,s:f}", "lo",
+			    (double)i / METRICS_BINS, "hi",
+			    (double)(i + 1) / METRICS_BINS, "n",
+			    (json_int_t)m->bin_n[i], "mean_p", m->bin_n[i] ?
+			    m->bin_p[i] / (double)m->bin_n[i] : 0.0,
+			    "accuracy", m->bin_n[i] ?
+			    (double)m->bin_correct[i] / (double)m->bin_n[i] :
+			    0.0));
+		for (i = 0; i < METRICS_LENGTHS; i++)
+			json_array_append_new(len, json_pack(
+			    "{s:I,s:o,s:I,s:f}", "lo",
+			    (json_int_t)metrics_length_lo[i], "hi",
+			    i + 1 < METRICS_LENGTHS ? json_integer((json_int_t)
+			    metrics_length_lo[i + 1]) : json_null(), "n",
+			    (json_int_t)m->len_n[i], "accuracy", m->len_n[i] ?
+			    (double)m->len_correct[i] / (double)m->len_n[i] :
+			    0.0));
+		json_object_set_new(o, "ece", json_real(m->ece));
+		json_object_set_new(o, "reliability", rel);
+		json_object_set_new(o, "by_length", len);
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (s == NULL)

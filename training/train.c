@@ -1,65 +1,72 @@
 /*
- * newsclass-train - build, evaluate and export model bundles.
+ * newsclass-train - build, evaluate, report on and export model bundles.
  *
- *   train   JSON Lines -> features -> libsvm -> k-fold CV (optionally a grid
- *           over C and feature settings) -> final model with probability
- *           estimates -> held-out figures -> bundle written atomically
- *   eval    a bundle against labelled JSON Lines
- *   export  a bundle's feature vectors in libsvm's sparse format
+ *   train   JSON Lines -> (augmentation) -> k-fold CV in worker processes
+ *           (cv.c), optionally a search over C and feature settings ->
+ *           a calibrator fitted on the cross-validated decision values ->
+ *           final model on all rows -> held-out figures -> bundle written
+ *           atomically
+ *   eval    a bundle against labelled JSON Lines, with --errors the
+ *           misclassified items
+ *   report  a self-contained HTML page about a bundle (report.c)
+ *   export  a bundle's feature vectors in the solvers' sparse format
  *
- * Cross-validation is stratified and deterministic (seeded), and builds the
- * vocabulary from each fold's training part only, so the figures are not
- * flattered by document frequencies of the held-out part.  Every setting is
- * chosen on the training data; the test file is only reported.
+ * The file: options and their table; progress; the search (candidates,
+ * one cross-validation each, coordinate by coordinate); calibration;
+ * the commands; main.
+ *
+ * Every setting is chosen on the training data; the test file is only
+ * reported.  Rows made from one article by augmentation stay in its fold,
+ * and figures are computed on the articles as read.
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "bundle.h"
-#include "buf.h"
+#include "calib.h"
+#include "clock.h"
+#include "cv.h"
+#include "data.h"
 #include "feat.h"
-#include "jsonl.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
+#include "report.h"
 #include "text.h"
 #include "xalloc.h"
 
 #define MAX_DATA 8
-#define MAX_GRID 16
-
-struct dataset {
-	struct jsonl_article *art;
-	size_t n;
-	int *y;			/* class of each article */
-	size_t *group;		/* original article of an augmented copy */
-	char **labels;		/* sorted label names */
-	size_t nlabels;
-};
 
 struct opts {
 	const char *data[MAX_DATA];
 	size_t ndata;
-	const char *out, *test, *model, *task;
-	int folds, grid, skip_bad, json, short_form, progress;
+	const char *out, *test, *model, *task, *errors;
+	int folds, grid, skip_bad, json, short_form, tty, workers;
 	unsigned seed;
 	double C;
+	int fixed_C;
 	struct feat_settings fs;
 	/* Which feature settings were fixed on the command line. */
 	int fixed_ngram, fixed_title, fixed_neg, fixed_numcmp, fixed_mindf;
-	int balanced, fixed_balanced, fixed_stem, augment_short;
+	int balanced, fixed_balanced, fixed_stem;
+	int augment_short, augment_extracts;
+	const struct model_solver *solver;
+	const struct linmodel_solver *linear;
+	const struct calib_method *calib;	/* NULL: chosen by measurement */
 };
 
 /* flags with bit set (on) or cleared. */
@@ -70,314 +77,82 @@ with_flag(unsigned flags, unsigned bit, int on)
 }
 
 static void
-warn_line(const char *msg)
-{
-	log_warn("%s", msg);
-}
-
-static void
 usage(FILE *f)
 {
 	fputs(
 "usage: newsclass-train train --data FILE.jsonl [--data FILE...] --out DIR\n"
 "           [--test FILE.jsonl] [--C C | --grid] [--folds K] [--seed N]\n"
+"           [--solver liblinear|libsvm] [--scheme ovr|cs]\n"
+"           [--calibration platt|temperature] [--workers N]\n"
+"           [--augment short] [--augment extracts N]\n"
 "           [--ngram 1|2] [--title-weight N] [--min-df N] [--max-features N]\n"
 "           [--negation|--no-negation] [--numcmp|--no-numcmp]\n"
-"           [--stem|--no-stem] [--balanced|--no-balanced] [--augment-short]\n"
+"           [--stem|--no-stem] [--balanced|--no-balanced]\n"
 "           [--task NAME] [--skip-bad] [--json]\n"
 "       newsclass-train eval --model DIR --data FILE.jsonl [--short] [--json]\n"
+"           [--errors FILE.jsonl]\n"
+"       newsclass-train report --model DIR [--data FILE.jsonl] --out FILE.html\n"
 "       newsclass-train export --model DIR --data FILE.jsonl --out FILE.svm\n"
 "\n"
 "train   builds a bundle: k-fold cross-validation on the training data,\n"
-"        --grid picks C and feature settings by it, --test reports held-out\n"
-"        figures; the bundle is written atomically to DIR\n"
-"eval    prints accuracy, macro-F1, per-class figures and the confusion\n"
-"        matrix; --short scores title + first sentence only\n"
-"export  writes the bundle's feature vectors in libsvm's format, labels\n"
-"        numbered as in the bundle, for libsvm's svm-predict\n", f);
+"        --grid picks C and feature settings by it, probabilities are\n"
+"        calibrated on the cross-validated decision values, --test reports\n"
+"        held-out figures; the bundle is written atomically to DIR\n"
+"eval    prints accuracy, macro-F1, calibration error, per-class figures\n"
+"        and the confusion matrix; --short scores title + first sentence;\n"
+"        --errors writes the misclassified items with their top terms\n"
+"report  writes an HTML page: confusion heat map, per-class figures,\n"
+"        reliability diagram, accuracy by length, the grid, the label counts\n"
+"export  writes the bundle's feature vectors in libsvm/liblinear format,\n"
+"        labels numbered as in the bundle, for svm-predict or\n"
+"        liblinear-predict\n", f);
 }
 
-/* ---- data ---- */
+/* ---- progress ---- */
 
-static int
-cmp_str(const void *a, const void *b)
+struct progress {
+	const struct opts *o;
+	const char *what;
+	double t0;		/* seconds at the start of the step */
+	double start;		/* seconds at the start of training */
+	size_t step, steps;	/* grid steps: this one, and the planned */
+};
+
+static double
+now_s(void)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return (double)clock_ns() / 1e9;
 }
 
-static int
-label_index(char *const *labels, size_t n, const char *name)
-{
-	char *const *p = bsearch(&name, labels, n, sizeof(*labels), cmp_str);
-
-	return p ? (int)(p - labels) : -1;
-}
-
+/* On a terminal: one self-overwriting line per fold, with a rate and ETA. */
 static void
-dataset_free(struct dataset *d)
+progress_fold(void *arg, int done, int folds)
 {
-	size_t i;
+	struct progress *p = arg;
+	double el = now_s() - p->t0;
+	double total = now_s() - p->start;
+	double per_fold = el / done;
+	double left = per_fold * (folds - done) + per_fold * folds *
+	    (double)(p->steps > p->step + 1 ? p->steps - p->step - 1 : 0);
 
-	jsonl_articles_free(&d->art, d->n);
-	for (i = 0; d->labels && i < d->nlabels; i++)
-		free(d->labels[i]);
-	free(d->labels);
-	free(d->y);
-	free(d->group);
-	memset(d, 0, sizeof(*d));
-}
-
-/*
- * Read and concatenate the files.  The label names come from the data
- * (sorted, owned by d) unless given: then they are borrowed and d->labels
- * stays NULL.
- */
-static int
-dataset_read(struct dataset *d, const char *const *paths, size_t npaths,
-    int skip_bad, char *const *labels, size_t nlabels)
-{
-	struct err err;
-	size_t i, j;
-
-	memset(d, 0, sizeof(*d));
-	for (i = 0; i < npaths; i++) {
-		struct jsonl_article *a;
-		size_t n, skipped;
-
-		if (jsonl_read_file(paths[i], JSONL_NEED_LABEL, skip_bad, &a,
-		    &n, &skipped, warn_line, &err) == -1) {
-			log_error("%s", err.msg);
-			dataset_free(d);
-			return -1;
-		}
-		if (skipped)
-			log_warn("%s: skipped %zu bad lines", paths[i],
-			    skipped);
-		d->art = xreallocarray(d->art, d->n + n, sizeof(*d->art));
-		memcpy(d->art + d->n, a, n * sizeof(*a));
-		d->n += n;
-		free(a);
-	}
-	if (d->n == 0) {
-		log_error("no articles in the data");
-		dataset_free(d);
-		return -1;
-	}
-	if (labels == NULL) {
-		d->labels = xreallocarray(NULL, d->n, sizeof(char *));
-		for (i = 0; i < d->n; i++) {
-			for (j = 0; j < d->nlabels; j++)
-				if (strcmp(d->labels[j], d->art[i].label) == 0)
-					break;
-			if (j == d->nlabels)
-				d->labels[d->nlabels++] =
-				    xstrdup(d->art[i].label);
-		}
-		qsort(d->labels, d->nlabels, sizeof(char *), cmp_str);
-		labels = d->labels;
-		nlabels = d->nlabels;
-		if (nlabels < 2) {
-			log_error("the data has only one label ('%s'); a "
-			    "classifier needs at least two", labels[0]);
-			dataset_free(d);
-			return -1;
-		}
-	}
-	d->nlabels = nlabels;
-	d->y = xreallocarray(NULL, d->n, sizeof(int));
-	for (i = 0; i < d->n; i++) {
-		d->y[i] = label_index(labels, nlabels, d->art[i].label);
-		if (d->y[i] < 0) {
-			log_error("article '%s': label '%s' is not one of the "
-			    "model's labels", d->art[i].id ? d->art[i].id : "?",
-			    d->art[i].label);
-			dataset_free(d);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Cut the text after its first sentence: the short form of an article. */
-static size_t
-first_sentence(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\n')
-			return i;
-		if ((s[i] == '.' || s[i] == '!' || s[i] == '?') &&
-		    (i + 1 == len || s[i + 1] == ' ' || s[i + 1] == '\n'))
-			return i + 1;
-	}
-	return len;
-}
-
-/*
- * Add the short form (title + first sentence) of every article that is
- * longer than that as an extra training example, so that the model also
- * learns from what headline-and-lead items look like.  A copy stays in its
- * article's cross-validation fold (group).
- */
-static void
-dataset_augment_short(struct dataset *d)
-{
-	size_t i, n = d->n, m = n;
-
-	d->art = xreallocarray(d->art, 2 * n, sizeof(*d->art));
-	d->y = xreallocarray(d->y, 2 * n, sizeof(int));
-	d->group = xreallocarray(NULL, 2 * n, sizeof(size_t));
-	for (i = 0; i < n; i++) {
-		struct jsonl_article *a = &d->art[i], *c;
-		size_t xlen = first_sentence(a->text, a->xlen);
-
-		d->group[i] = i;
-		if (xlen == a->xlen)
-			continue;
-		c = &d->art[m];
-		memset(c, 0, sizeof(*c));
-		c->id = xstrdup(a->id ? a->id : "");
-		c->title = xstrdup(a->title);
-		c->tlen = a->tlen;
-		c->text = xstrndup(a->text, xlen);
-		c->xlen = xlen;
-		c->label = xstrdup(a->label);
-		d->y[m] = d->y[i];
-		d->group[m++] = i;
-	}
-	d->n = m;
-}
-
-/* Hash of the training files: which data a bundle came from. */
-static int
-hash_file(const char *path, char hex[33], size_t *size)
-{
-	crypto_generichash_state st;
-	unsigned char h[16], chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return -1;
-	*size = 0;
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		crypto_generichash_update(&st, chunk, n);
-		*size += n;
-	}
-	fclose(f);
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, 33, h, sizeof(h));
-	return 0;
-}
-
-/* ---- features and cross-validation ---- */
-
-static int
-build_vocab(const struct dataset *d, const unsigned char *use,
-    const struct feat_settings *fs, struct feat_vocab **out)
-{
-	struct feat_builder *b = feat_builder_new(fs);
-	struct err err;
-	size_t i;
-	int rc = -1;
-
-	for (i = 0; i < d->n; i++) {
-		if (use && !use[i])
-			continue;
-		if (feat_builder_add(b, d->art[i].title, d->art[i].tlen,
-		    d->art[i].text, d->art[i].xlen, &err) == -1) {
-			log_error("article '%s': %s", d->art[i].id, err.msg);
-			goto out;
-		}
-	}
-	if (feat_builder_finish(b, out, &err) == -1) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	rc = 0;
-out:
-	feat_builder_destroy(&b);
-	return rc;
-}
-
-/* Vectorise every article; short_form scores title + first sentence. */
-static int
-vectorize_all(const struct dataset *d, const struct feat_vocab *v,
-    int short_form, struct feat_vec **out)
-{
-	struct feat_scratch *s = feat_scratch_new();
-	struct feat_vec *x = xcalloc(d->n, sizeof(*x));
-	struct err err;
-	size_t i, xlen;
-
-	for (i = 0; i < d->n; i++) {
-		xlen = short_form ? first_sentence(d->art[i].text,
-		    d->art[i].xlen) : d->art[i].xlen;
-		feat_vec_init(&x[i]);
-		if (feat_vectorize(v, d->art[i].title, d->art[i].tlen,
-		    d->art[i].text, xlen, s, &x[i], &err) == -1) {
-			log_error("article '%s': %s", d->art[i].id, err.msg);
-			while (i + 1 > 0)
-				feat_vec_release(&x[i--]);
-			free(x);
-			feat_scratch_destroy(&s);
-			return -1;
-		}
-	}
-	feat_scratch_destroy(&s);
-	*out = x;
-	return 0;
-}
-
-static void
-vecs_free(struct feat_vec **x, size_t n)
-{
-	size_t i;
-
-	if (*x == NULL)
+	if (!p->o->tty)
 		return;
-	for (i = 0; i < n; i++)
-		feat_vec_release(&(*x)[i]);
-	free(*x);
-	*x = NULL;
+	fprintf(stderr, "\r\033[K%s: step %zu/%zu, fold %d/%d, %.1f s a fold, "
+	    "%.0f s so far, about %.0f s left", p->what, p->step + 1, p->steps,
+	    done, folds, per_fold, total, left);
+	fflush(stderr);
 }
 
-/* Stratified fold of each article: per class, a seeded shuffle dealt out. */
-static int *
-assign_folds(const struct dataset *d, int folds, unsigned seed)
+static void
+progress_done(struct progress *p, const char *line)
 {
-	int *fold = xcalloc(d->n, sizeof(int));
-	size_t *idx = xcalloc(d->n, sizeof(size_t));
-	uint64_t state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-	size_t c, i, m;
-
-	for (c = 0; c < d->nlabels; c++) {
-		m = 0;
-		for (i = 0; i < d->n; i++)
-			if (d->y[i] == (int)c &&
-			    (d->group == NULL || d->group[i] == i))
-				idx[m++] = i;
-		for (i = m; i > 1; i--) {
-			size_t j, t;
-
-			state = state * 6364136223846793005ULL +
-			    1442695040888963407ULL;
-			j = (size_t)((state >> 33) % i);
-			t = idx[i - 1];
-			idx[i - 1] = idx[j];
-			idx[j] = t;
-		}
-		for (i = 0; i < m; i++)
-			fold[idx[i]] = (int)(i % (size_t)folds);
-	}
-	free(idx);
-	if (d->group)
-		for (i = 0; i < d->n; i++)
-			fold[i] = fold[d->group[i]];
-	return fold;
+	if (p->o->tty)
+		fputs("\r\033[K", stderr);
+	if (line != NULL)
+		fprintf(stderr, "%s (%.1f s)\n", line, now_s() - p->t0);
 }
+
+/* ---- the search ---- */
 
 /* One point of the search: feature settings and class weighting. */
 struct cand {
@@ -385,170 +160,14 @@ struct cand {
 	int balanced;
 };
 
-struct cv_result {
+struct cv_point {
 	struct cand k;
 	double C;
 	double accuracy, macro_f1;
 };
 
-static void
-progress(const struct opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-progress(const struct opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!o->progress)
-		return;
-	fputs("\r\033[K", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-}
-
-/*
- * k-fold CV of one feature setting for every C in Cs.  Folds are
- * independent (each builds its own vocabulary from its training part), so
- * they run on CV_THREADS threads; each fold writes the predictions of its
- * own held-out articles, pred[c * n + i].
- */
-#define CV_THREADS 2
-
-struct cv_job {
-	const struct opts *o;
-	const struct dataset *d;
-	const int *fold;
-	const struct cand *k;
-	const double *Cs;
-	size_t nC;
-	int *pred;
-	const char *what;
-	pthread_mutex_t mu;
-	int next_fold, folds_done, failed;
-};
-
 static int
-cv_fold(struct cv_job *j, int f)
-{
-	const struct dataset *d = j->d;
-	unsigned char *use = xcalloc(d->n, 1);
-	struct feat_vec *x = NULL, *tx = xcalloc(d->n, sizeof(*tx));
-	int *ty = xcalloc(d->n, sizeof(int));
-	struct model_scratch *ms = model_scratch_new();
-	struct feat_vocab *v = NULL;
-	struct model_params p;
-	struct err err;
-	size_t c, i, nt = 0;
-	int rc = -1;
-
-	model_params_default(&p);
-	p.probability = 0;
-	p.seed = j->o->seed;
-	p.balanced = j->k->balanced;
-	for (i = 0; i < d->n; i++)
-		use[i] = j->fold[i] != f;
-	if (build_vocab(d, use, &j->k->fs, &v) == -1 ||
-	    vectorize_all(d, v, 0, &x) == -1)
-		goto out;
-	for (i = 0; i < d->n; i++)
-		if (use[i]) {
-			tx[nt] = x[i];
-			ty[nt++] = d->y[i];
-		}
-	for (c = 0; c < j->nC; c++) {
-		struct model *mod = NULL;
-
-		p.C = j->Cs[c];
-		if (model_train(tx, ty, nt, feat_vocab_size(v), &p, &mod,
-		    &err) == -1) {
-			log_error("training failed: %s", err.msg);
-			goto out;
-		}
-		for (i = 0; i < d->n; i++)
-			if (!use[i])
-				j->pred[c * d->n + i] =
-				    model_predict_label(mod, &x[i], ms);
-		model_destroy(&mod);
-	}
-	rc = 0;
-out:
-	vecs_free(&x, d->n);
-	feat_vocab_destroy(&v);
-	free(use);
-	free(tx);
-	free(ty);
-	model_scratch_destroy(&ms);
-	return rc;
-}
-
-static void *
-cv_thread(void *arg)
-{
-	struct cv_job *j = arg;
-	int f;
-
-	for (;;) {
-		pthread_mutex_lock(&j->mu);
-		f = j->failed ? j->o->folds : j->next_fold++;
-		pthread_mutex_unlock(&j->mu);
-		if (f >= j->o->folds)
-			return NULL;
-		if (cv_fold(j, f) == -1) {
-			pthread_mutex_lock(&j->mu);
-			j->failed = 1;
-			pthread_mutex_unlock(&j->mu);
-			continue;
-		}
-		pthread_mutex_lock(&j->mu);
-		j->folds_done++;
-		progress(j->o, "%s: fold %d/%d done", j->what, j->folds_done,
-		    j->o->folds);
-		pthread_mutex_unlock(&j->mu);
-	}
-}
-
-static int
-cross_validate(const struct opts *o, const struct dataset *d, const int *fold,
-    const struct cand *k, const double *Cs, size_t nC,
-    struct cv_result *res, const char *what)
-{
-	struct cv_job j = { o, d, fold, k, Cs, nC, NULL, what,
-	    PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
-	pthread_t th[CV_THREADS];
-	struct metrics m;
-	size_t c, i;
-	int t;
-
-	j.pred = xcalloc(nC * d->n, sizeof(int));
-	progress(o, "%s: %d folds", what, o->folds);
-	for (t = 0; t < CV_THREADS; t++)
-		if (pthread_create(&th[t], NULL, cv_thread, &j) != 0)
-			log_fatal(1, "cannot start a thread");
-	for (t = 0; t < CV_THREADS; t++)
-		pthread_join(th[t], NULL);
-	progress(o, "%s", "");
-	for (c = 0; c < nC && !j.failed; c++) {
-		metrics_init(&m, d->nlabels);
-		for (i = 0; i < d->n; i++)	/* figures of the originals */
-			if (d->group == NULL || d->group[i] == i)
-				metrics_add(&m, d->y[i],
-				    j.pred[c * d->n + i]);
-		metrics_finish(&m);
-		res[c].k = *k;
-		res[c].C = Cs[c];
-		res[c].accuracy = m.accuracy;
-		res[c].macro_f1 = m.macro_f1;
-		metrics_release(&m);
-	}
-	free(j.pred);
-	return j.failed ? -1 : 0;
-}
-
-static int
-better(const struct cv_result *a, const struct cv_result *b)
+better(const struct cv_point *a, const struct cv_point *b)
 {
 	/* Macro-F1 first, then accuracy; on a tie the earlier (simpler) wins. */
 	if (a->macro_f1 != b->macro_f1)
@@ -566,34 +185,6 @@ describe(const struct cand *k, double C, char *out, size_t n)
 	    fs->title_weight, fs->min_df, !!(fs->text_flags & TEXT_NEGATION),
 	    !!(fs->text_flags & TEXT_NUMCMP), !!(fs->text_flags & TEXT_STEM),
 	    k->balanced);
-}
-
-/* ---- commands ---- */
-
-static void
-print_figures(const char *title, const struct metrics *m, char *const *labels,
-    int json)
-{
-	if (json)
-		return;
-	printf("== %s\n", title);
-	metrics_print(m, (const char *const *)labels, stdout);
-}
-
-static void
-evaluate(const struct dataset *d, const struct feat_vec *x,
-    const struct model *mod, struct metrics *m)
-{
-	struct model_scratch *ms = model_scratch_new();
-	double *prob = xcalloc(d->nlabels, sizeof(double));
-	size_t i;
-
-	metrics_init(m, d->nlabels);
-	for (i = 0; i < d->n; i++)
-		metrics_add(m, d->y[i], model_predict(mod, &x[i], ms, prob));
-	metrics_finish(m);
-	free(prob);
-	model_scratch_destroy(&ms);
 }
 
 static json_t *
@@ -618,177 +209,558 @@ settings_json(const struct cand *k, double C)
 	return o;
 }
 
+/* The search's state: every point tried, and the best one's CV results. */
+struct search {
+	const struct opts *o;
+	const struct dataset *d;
+	struct cv_setup setup;
+	struct progress prog;
+	struct cv_point *pts;
+	size_t npts;
+	struct cv_point best;
+	struct cv_result best_res;	/* of best.C only (nC = 1) */
+	json_t *grid;			/* rows, for meta.json */
+};
+
+/* Cross-validate candidate k for every C in Cs; keep the best. */
+static int
+search_try(struct search *s, const struct cand *k, const double *Cs,
+    size_t nC)
+{
+	const struct dataset *d = s->d;
+	struct cv_result r;
+	size_t c, i;
+	char desc[256], line[400];
+
+	s->prog.t0 = now_s();
+	if (cv_run(&s->setup, &k->fs, k->balanced, Cs, nC, &r) == -1)
+		return -1;
+	for (c = 0; c < nC; c++) {
+		struct cv_point pt;
+		struct metrics m;
+		json_t *row;
+
+		metrics_init(&m, d->nlabels);
+		for (i = 0; i < d->norig; i++)
+			metrics_add(&m, d->y[i], r.pred[c * d->n + i]);
+		metrics_finish(&m);
+		pt.k = *k;
+		pt.C = Cs[c];
+		pt.accuracy = m.accuracy;
+		pt.macro_f1 = m.macro_f1;
+		metrics_release(&m);
+		s->pts = xreallocarray(s->pts, s->npts + 1, sizeof(*s->pts));
+		s->pts[s->npts++] = pt;
+		row = settings_json(k, Cs[c]);
+		json_object_set_new(row, "cv_accuracy", json_real(pt.accuracy));
+		json_object_set_new(row, "cv_macro_f1", json_real(pt.macro_f1));
+		json_array_append_new(s->grid, row);
+		describe(k, Cs[c], desc, sizeof(desc));
+		if (s->o->grid && !s->o->json)
+			printf("grid %-62s cv accuracy %.4f macro-F1 %.4f\n",
+			    desc, pt.accuracy, pt.macro_f1);
+		if (s->npts == 1 || better(&pt, &s->best)) {
+			s->best = pt;
+			cv_result_release(&s->best_res);
+			s->best_res.n = r.n;
+			s->best_res.k = r.k;
+			s->best_res.nC = 1;
+			s->best_res.pred = xreallocarray(NULL, r.n,
+			    sizeof(int));
+			memcpy(s->best_res.pred, r.pred + c * r.n,
+			    r.n * sizeof(int));
+			if (r.dec != NULL) {
+				s->best_res.dec = xreallocarray(NULL,
+				    r.n * r.k, sizeof(double));
+				memcpy(s->best_res.dec, r.dec + c * r.n * r.k,
+				    r.n * r.k * sizeof(double));
+			}
+		}
+	}
+	cv_result_release(&r);
+	describe(&s->best.k, s->best.C, desc, sizeof(desc));
+	snprintf(line, sizeof(line), "%s %zu/%zu: best so far %s, macro-F1 "
+	    "%.4f", s->prog.what, s->prog.step + 1, s->prog.steps, desc,
+	    s->best.macro_f1);
+	progress_done(&s->prog, s->o->json ? NULL : line);
+	s->prog.step++;
+	return 0;
+}
+
+/*
+ * The search: C for the given settings; then, coordinate by coordinate,
+ * each alternative value of every setting not fixed on the command line at
+ * the best C, kept when it is better; then C again for the best settings if
+ * they changed.  About 1 + sum(values - 1) + 1 cross-validations instead of
+ * the product of all values.
+ */
+static int
+search_run(struct search *s, const double *Cs, size_t nC)
+{
+	const struct opts *o = s->o;
+	struct cand base;
+	size_t i;
+	int titles = 0, dim;
+
+	memset(&base, 0, sizeof(base));
+	base.fs = o->fs;
+	base.balanced = o->balanced;
+	for (i = 0; i < s->d->n && !titles; i++)
+		titles = s->d->art[i].tlen > 0;
+	s->prog.steps = 1 + (o->grid ? 10 : 0);
+	if (search_try(s, &base, Cs, nC) == -1)
+		return -1;
+	if (!o->grid)
+		return 0;
+	/* The coordinates: every value of each free setting. */
+	for (dim = 0; dim < 7; dim++) {
+		static const int values[7][3] = {
+			{ 1, 2, 0 }, { 0, 1, -1 }, { 0, 1, -1 }, { 0, 1, -1 },
+			{ 1, 2, 3 }, { 1, 2, 3 }, { 0, 1, -1 },
+		};
+		int fixed[7] = { o->fixed_ngram, o->fixed_stem, o->fixed_neg,
+		    o->fixed_numcmp, o->fixed_title || !titles,
+		    o->fixed_mindf, o->fixed_balanced };
+		int v;
+
+		if (fixed[dim])
+			continue;
+		for (v = 0; v < 3 && values[dim][v] >= 0; v++) {
+			struct cand k = s->best.k;
+			int x = values[dim][v];
+
+			if (dim == 0 && x == 0)
+				break;
+			switch (dim) {
+			case 0: k.fs.ngram_max = x; break;
+			case 1: k.fs.text_flags = with_flag(k.fs.text_flags,
+			    TEXT_STEM, x); break;
+			case 2: k.fs.text_flags = with_flag(k.fs.text_flags,
+			    TEXT_NEGATION, x); break;
+			case 3: k.fs.text_flags = with_flag(k.fs.text_flags,
+			    TEXT_NUMCMP, x); break;
+			case 4: k.fs.title_weight = x; break;
+			case 5: k.fs.min_df = x; break;
+			default: k.balanced = x; break;
+			}
+			if (memcmp(&k, &s->best.k, sizeof(k)) == 0)
+				continue;
+			if (search_try(s, &k, &s->best.C, 1) == -1)
+				return -1;
+		}
+	}
+	if (memcmp(&s->best.k, &base, sizeof(base)) != 0) {
+		struct cand k = s->best.k;
+
+		if (search_try(s, &k, Cs, nC) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- calibration ---- */
+
+/*
+ * Fit the calibrator on the cross-validated decision values of every row.
+ * Without --calibration, each method is fitted on the even folds and
+ * scored on the odd ones and the other way round (rows of one article are
+ * in one fold, so never on both sides), and the lower summed negative
+ * log-likelihood wins.  The same cross-fitted probabilities give the
+ * calibration error of the originals reported as the CV figure.
+ */
+static int
+calibrate(const struct opts *o, const struct dataset *d, const int *fold,
+    const struct cv_result *r, struct calib **out, double *cv_ece,
+    json_t *report)
+{
+	static const char *const methods[] = { "platt", "temperature" };
+	const struct calib_method *best = o->calib;
+	double best_nll = INFINITY;
+	size_t mi, h, i, j, k = r->k;
+	struct err err;
+	double *dec = xcalloc(d->n * k, sizeof(double)), *prob;
+	int *y = xcalloc(d->n, sizeof(int)), rc = -1;
+	size_t *rows = xcalloc(d->n, sizeof(size_t)), nr[2];
+	json_t *nll = json_object();
+
+	prob = xcalloc(d->n * k, sizeof(double));
+	for (mi = 0; mi < sizeof(methods) / sizeof(methods[0]); mi++) {
+		const struct calib_method *m = calib_method_find(methods[mi]);
+		double sum = 0;
+		struct metrics met;
+
+		if (o->calib && o->calib != m)
+			continue;
+		metrics_init(&met, k);
+		for (h = 0; h < 2; h++) {
+			struct calib *c;
+
+			for (nr[0] = nr[1] = 0, i = 0; i < d->n; i++) {
+				size_t side = (size_t)(fold[i] % 2 != (int)h);
+
+				if (side == 0) {
+					memcpy(dec + nr[0] * k, r->dec + i * k,
+					    k * sizeof(double));
+					y[nr[0]++] = d->y[i];
+				}
+			}
+			if (nr[0] == 0 || calib_fit(m, dec, y, NULL, nr[0], k,
+			    &c, &err) == -1) {
+				/* Two folds of one parity: fit on all. */
+				if (calib_fit(m, r->dec, d->y, NULL, d->n, k,
+				    &c, &err) == -1) {
+					log_error("%s", err.msg);
+					metrics_release(&met);
+					goto out;
+				}
+			}
+			for (i = 0; i < d->n; i++) {
+				if ((fold[i] % 2 != (int)h) == 0)
+					continue;
+				calib_apply(c, r->dec + i * k, prob + i * k);
+				sum -= log(fmax(prob[i * k + d->y[i]], 1e-15));
+				if (i < d->norig) {
+					size_t best_j = 0;
+
+					for (j = 1; j < k; j++)
+						if (prob[i * k + j] >
+						    prob[i * k + best_j])
+							best_j = j;
+					metrics_add_scored(&met, d->y[i],
+					    (int)best_j, prob[i * k + best_j],
+					    0);
+				}
+			}
+			calib_destroy(&c);
+		}
+		metrics_finish(&met);
+		sum /= (double)d->n;
+		json_object_set_new(nll, methods[mi], json_pack("{s:f,s:f}",
+		    "cv_nll", sum, "cv_ece", met.ece));
+		if (sum < best_nll) {
+			best_nll = sum;
+			best = m;
+			*cv_ece = met.ece;
+		}
+		metrics_release(&met);
+	}
+	if (calib_fit(best, r->dec, d->y, NULL, d->n, k, out, &err) == -1) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	json_object_set_new(report, "method", json_string(
+	    calib_method_name(best)));
+	json_object_set_new(report, "cv_ece", json_real(*cv_ece));
+	json_object_set(report, "methods", nll);
+	rc = 0;
+out:
+	json_decref(nll);
+	free(dec);
+	free(prob);
+	free(y);
+	free(rows);
+	return rc;
+}
+
+/* ---- evaluation ---- */
+
+static void
+vecs_free(struct feat_vec **x, size_t n)
+{
+	size_t i;
+
+	if (*x == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		feat_vec_release(&(*x)[i]);
+	free(*x);
+	*x = NULL;
+}
+
+/* Vectorise rows 0..n; short_form scores title + first sentence. */
+static int
+vectorize_all(const struct dataset *d, size_t n, const struct feat_vocab *v,
+    int short_form, struct feat_vec **out)
+{
+	struct feat_scratch *s = feat_scratch_new();
+	struct feat_vec *x = xcalloc(n, sizeof(*x));
+	struct err err;
+	size_t i, xlen;
+
+	for (i = 0; i < n; i++)
+		feat_vec_init(&x[i]);
+	for (i = 0; i < n; i++) {
+		xlen = short_form ? data_first_sentence(d->art[i].text,
+		    d->art[i].xlen) : d->art[i].xlen;
+		if (feat_vectorize(v, d->art[i].title, d->art[i].tlen,
+		    d->art[i].text, xlen, s, &x[i], &err) == -1) {
+			log_error("article '%s': %s", d->art[i].id, err.msg);
+			vecs_free(&x, n);
+			feat_scratch_destroy(&s);
+			return -1;
+		}
+	}
+	feat_scratch_destroy(&s);
+	*out = x;
+	return 0;
+}
+
+/*
+ * Score the articles (rows 0..norig) with mod: figures with calibration and
+ * length, and with errors != NULL one JSON line per misclassified article
+ * (gold, predicted, p and the terms that pushed the prediction).
+ */
+static void
+evaluate(const struct dataset *d, const struct feat_vec *x, int short_form,
+    const struct model *mod, const struct feat_vocab *v, struct metrics *m,
+    FILE *errors)
+{
+	struct model_scratch *ms = model_scratch_new();
+	double *prob = xcalloc(d->nlabels, sizeof(double));
+	struct model_why why[5];
+	size_t i, j, nw, xlen;
+
+	metrics_init(m, d->nlabels);
+	for (i = 0; i < d->norig; i++) {
+		int pred = model_predict(mod, &x[i], ms, prob);
+
+		xlen = short_form ? data_first_sentence(d->art[i].text,
+		    d->art[i].xlen) : d->art[i].xlen;
+		metrics_add_scored(m, d->y[i], pred, prob[pred],
+		    data_words(d->art[i].title, d->art[i].tlen) +
+		    data_words(d->art[i].text, xlen));
+		if (errors == NULL || pred == d->y[i])
+			continue;
+		{
+			json_t *terms = json_array(), *line;
+			char *s;
+
+			if (model_explain(mod, &x[i], pred, 5, why, &nw) == -1)
+				nw = 0;
+			for (j = 0; j < nw; j++)
+				json_array_append_new(terms, json_pack("[s,f]",
+				    feat_vocab_term(v, (size_t)why[j].feature),
+				    why[j].contrib));
+			line = json_pack("{s:s,s:s,s:s,s:f,s:f,s:o}", "id",
+			    d->art[i].id ? d->art[i].id : "", "gold",
+			    d->labels[d->y[i]], "predicted", d->labels[pred],
+			    "p", prob[pred], "p_gold", prob[d->y[i]],
+			    "why", terms);
+			s = json_dumps(line, JSON_COMPACT |
+			    JSON_REAL_PRECISION(4));
+			fprintf(errors, "%s\n", s);
+			free(s);
+			json_decref(line);
+		}
+	}
+	metrics_finish(m);
+	free(prob);
+	model_scratch_destroy(&ms);
+}
+
+static json_t *
+metrics_object(const struct metrics *m, char *const *labels)
+{
+	char *s = metrics_json(m, (const char *const *)labels);
+	json_t *o = json_loads(s, 0, NULL);
+
+	free(s);
+	return o;
+}
+
+/* ---- train ---- */
+
+/* Hash of the training files: which data a bundle came from. */
+static int
+hash_file(const char *path, char hex[33], size_t *size)
+{
+	crypto_generichash_state st;
+	unsigned char h[16], chunk[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return -1;
+	*size = 0;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		crypto_generichash_update(&st, chunk, n);
+		*size += n;
+	}
+	fclose(f);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, 33, h, sizeof(h));
+	return 0;
+}
+
+/*
+ * Before any work: --out's parent must be a writable directory with room
+ * for a bundle (at least twice the training data, a generous bound on a
+ * vocabulary and model made from it).
+ */
+static int
+check_out(const char *out, const struct opts *o)
+{
+	char *parent = xstrdup(out), *slash;
+	struct statvfs vfs;
+	struct stat st;
+	off_t need = 0;
+	size_t i;
+	int rc = -1;
+
+	while (strlen(parent) > 1 && parent[strlen(parent) - 1] == '/')
+		parent[strlen(parent) - 1] = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == NULL)
+		strcpy(parent, ".");
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_error("--out '%s': '%s' is not a directory", out, parent);
+		goto out;
+	}
+	if (access(parent, W_OK | X_OK) == -1) {
+		log_error("--out '%s': cannot write in '%s': %s", out, parent,
+		    strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < o->ndata; i++)
+		if (stat(o->data[i], &st) == 0)
+			need += 2 * st.st_size;
+	if (statvfs(parent, &vfs) == 0 &&
+	    (off_t)(vfs.f_bavail * vfs.f_frsize) < need) {
+		log_error("--out '%s': %lld bytes free in '%s', a bundle may "
+		    "need %lld", out, (long long)(vfs.f_bavail * vfs.f_frsize),
+		    parent, (long long)need);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(parent);
+	return rc;
+}
+
 static int
 cmd_train(struct opts *o)
 {
-	static const double grid_C[] = { 0.1, 0.3, 1, 2, 4, 8, 16 };
-	struct cv_result *res = NULL, best;
-	struct cand *cand = NULL;
+	static const double grid_C_svm[] = { 0.1, 0.3, 1, 2, 4, 8, 16 };
+	static const double grid_C_lin[] = { 0.03, 0.1, 0.3, 1, 3 };
+	int lin = o->solver == model_solver_find("liblinear");
+	struct search s;
 	struct dataset d, td;
 	struct feat_vocab *v = NULL;
 	struct feat_vec *x = NULL, *tx = NULL;
 	struct model *mod = NULL;
+	struct calib *cal = NULL;
 	struct model_params p;
 	struct metrics tm;
 	struct bundle_parts parts;
 	struct err err;
-	json_t *extra = NULL, *files, *grid_rows;
+	json_t *extra = NULL, *files, *counts, *calj = json_object(), *aug;
 	const double *Cs = &o->C;
-	size_t nC = 1, ncand = 0, nres, i;
+	size_t nC = 1, i;
 	int *fold = NULL, rc = 1, have_test = 0;
+	double cv_ece = -1, t_start = now_s();
 	char desc[256], *extra_s = NULL;
 	const char *task;
 
+	memset(&s, 0, sizeof(s));
 	if (o->ndata == 0 || o->out == NULL) {
 		usage(stderr);
+		json_decref(calj);
 		return 2;
 	}
 	if (feat_settings_check(&o->fs, &err) == -1) {
 		log_error("%s", err.msg);
+		json_decref(calj);
 		return 2;
 	}
-	if (dataset_read(&d, o->data, o->ndata, o->skip_bad, NULL, 0) == -1)
+	if (check_out(o->out, o) == -1) {
+		json_decref(calj);
 		return 2;
-	if (o->test && dataset_read(&td, &o->test, 1, o->skip_bad, d.labels,
+	}
+	if (data_read(&d, o->data, o->ndata, o->skip_bad, NULL, 0) == -1) {
+		json_decref(calj);
+		return 2;
+	}
+	if (o->test && data_read(&td, &o->test, 1, o->skip_bad, d.labels,
 	    d.nlabels) == -1) {
-		dataset_free(&d);
+		data_free(&d);
+		json_decref(calj);
 		return 2;
 	}
 	have_test = o->test != NULL;
-	log_info("%zu training articles, %zu labels", d.n, d.nlabels);
-	if (o->augment_short) {
-		dataset_augment_short(&d);
-		log_info("%zu examples with the short forms", d.n);
+	if (o->augment_short)
+		data_augment_short(&d);
+	if (o->augment_extracts > 0)
+		data_augment_extracts(&d, o->augment_extracts, o->seed);
+	log_info("%zu training articles, %zu labels, %zu rows", d.norig,
+	    d.nlabels, d.n);
+
+	if (o->grid && !o->fixed_C) {
+		Cs = lin ? grid_C_lin : grid_C_svm;
+		nC = lin ? sizeof(grid_C_lin) / sizeof(grid_C_lin[0]) :
+		    sizeof(grid_C_svm) / sizeof(grid_C_svm[0]);
 	}
-
-	/*
-	 * Candidate feature settings: the grid varies what was not fixed on
-	 * the command line; the given (or default) settings come first.
-	 */
-	cand = xcalloc(256, sizeof(*cand));
-	cand[ncand].fs = o->fs;
-	cand[ncand++].balanced = o->balanced;
-	if (o->grid) {
-		static const int tw[] = { 1, 2, 3 };
-		size_t a, b, e, g, md, bal, st;
-		int titles = 0;
-
-		/* Without any title, the title weight changes nothing. */
-		for (i = 0; i < d.n && !titles; i++)
-			titles = d.art[i].tlen > 0;
-
-		Cs = grid_C;
-		nC = sizeof(grid_C) / sizeof(grid_C[0]);
-		for (a = 1; a <= 2; a++)
-		for (b = 0; b <= 1; b++)
-		for (e = 0; e <= 1; e++)
-		for (g = 0; g < (titles ? 3u : 1u); g++)
-		for (md = 1; md <= 2; md++)
-		for (st = 0; st <= 1; st++)
-		for (bal = 0; bal <= 1; bal++) {
-			struct cand k;
-
-			memset(&k, 0, sizeof(k));
-			k.fs = o->fs;
-			k.balanced = o->fixed_balanced ? o->balanced : (int)bal;
-			if (!o->fixed_ngram)
-				k.fs.ngram_max = (int)a;
-			if (!o->fixed_neg)
-				k.fs.text_flags = with_flag(k.fs.text_flags,
-				    TEXT_NEGATION, (int)b);
-			if (!o->fixed_numcmp)
-				k.fs.text_flags = with_flag(k.fs.text_flags,
-				    TEXT_NUMCMP, (int)e);
-			if (!o->fixed_stem)
-				k.fs.text_flags = with_flag(k.fs.text_flags,
-				    TEXT_STEM, (int)st);
-			if (!o->fixed_title && titles)
-				k.fs.title_weight = tw[g];
-			if (!o->fixed_mindf)
-				k.fs.min_df = (int)md;
-			for (i = 0; i < ncand; i++)
-				if (memcmp(&cand[i], &k, sizeof(k)) == 0)
-					break;
-			if (i == ncand)
-				cand[ncand++] = k;
-		}
-	}
-	/*
-	 * Staged search: C for the base settings first, then every other
-	 * feature setting at that C, then C again for the best setting (a
-	 * full product would cost ncand * nC cross-validations for little
-	 * gain).
-	 */
-	res = xcalloc(nC + ncand, sizeof(*res));
-	fold = assign_folds(&d, o->folds, o->seed);
-	if (cross_validate(o, &d, fold, &cand[0], Cs, nC, res, "cv base") ==
-	    -1)
+	fold = data_folds(&d, o->folds, o->seed);
+	s.o = o;
+	s.d = &d;
+	s.grid = json_array();
+	s.setup.d = &d;
+	s.setup.fold = fold;
+	s.setup.folds = o->folds;
+	s.setup.workers = o->workers;
+	model_params_default(&s.setup.params);
+	s.setup.params.solver = o->solver;
+	s.setup.params.linear = o->linear;
+	s.setup.params.probability = 0;
+	s.setup.params.seed = o->seed;
+	s.setup.progress = progress_fold;
+	s.setup.progress_arg = &s.prog;
+	s.prog.o = o;
+	s.prog.what = o->grid ? "grid" : "cross-validation";
+	s.prog.start = t_start;
+	if (search_run(&s, Cs, nC) == -1)
 		goto out;
-	nres = nC;
-	best = res[0];
-	for (i = 1; i < nC; i++)
-		if (better(&res[i], &best))
-			best = res[i];
-	for (i = 1; i < ncand; i++) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "cv %zu/%zu", i + 1, ncand);
-		if (cross_validate(o, &d, fold, &cand[i], &best.C, 1,
-		    &res[nres], what) == -1)
-			goto out;
-		if (better(&res[nres], &best))
-			best = res[nres];
-		nres++;
-	}
-	/* Then C once more for the best settings, if they are new. */
-	if (nC > 1 && memcmp(&best.k, &cand[0], sizeof(best.k)) != 0) {
-		struct cand k = best.k;
-		size_t first = nres;
-
-		res = xreallocarray(res, nres + nC, sizeof(*res));
-		if (cross_validate(o, &d, fold, &k, Cs, nC, &res[nres],
-		    "cv best, C") == -1)
-			goto out;
-		for (nres += nC; first < nres; first++)
-			if (better(&res[first], &best))
-				best = res[first];
-	}
-	grid_rows = json_array();
-	for (i = 0; i < nres; i++) {
-		json_t *row = settings_json(&res[i].k, res[i].C);
-
-		json_object_set_new(row, "cv_accuracy",
-		    json_real(res[i].accuracy));
-		json_object_set_new(row, "cv_macro_f1",
-		    json_real(res[i].macro_f1));
-		json_array_append_new(grid_rows, row);
-		if (o->grid && !o->json) {
-			describe(&res[i].k, res[i].C, desc, sizeof(desc));
-			printf("grid %-62s cv accuracy %.4f macro-F1 %.4f\n",
-			    desc, res[i].accuracy, res[i].macro_f1);
-		}
-	}
-	describe(&best.k, best.C, desc, sizeof(desc));
+	describe(&s.best.k, s.best.C, desc, sizeof(desc));
 	if (!o->json)
-		printf("== %d-fold cross-validation (%zu articles)\n%s\n"
-		    "accuracy %.4f  macro-F1 %.4f\n", o->folds, d.n, desc,
-		    best.accuracy, best.macro_f1);
+		printf("== %d-fold cross-validation (%zu articles, %zu rows)\n"
+		    "%s\naccuracy %.4f  macro-F1 %.4f\n", o->folds, d.norig,
+		    d.n, desc, s.best.accuracy, s.best.macro_f1);
+	if (lin) {
+		double t0 = now_s();
 
-	/* The final model: all training data, probability estimates on. */
-	progress(o, "training the final model (%s)", desc);
-	if (build_vocab(&d, NULL, &best.k.fs, &v) == -1 ||
-	    vectorize_all(&d, v, 0, &x) == -1)
+		if (calibrate(o, &d, fold, &s.best_res, &cal, &cv_ece,
+		    calj) == -1)
+			goto out;
+		log_info("calibrated in %.1f s", now_s() - t0);
+		if (!o->json)
+			printf("calibration %s, cross-validated ECE %.4f\n",
+			    calib_method_name(calib_method(cal)), cv_ece);
+	}
+
+	/* The final model: all rows, the chosen settings. */
+	s.prog.t0 = now_s();
+	if (o->tty)
+		fprintf(stderr, "training the final model (%s)", desc);
+	if (cv_build_vocab(&d, NULL, -1, &s.best.k.fs, &v) == -1 ||
+	    vectorize_all(&d, d.n, v, 0, &x) == -1)
 		goto out;
-	model_params_default(&p);
-	p.C = best.C;
-	p.seed = o->seed;
-	p.balanced = best.k.balanced;
+	p = s.setup.params;
+	p.C = s.best.C;
+	p.balanced = s.best.k.balanced;
+	p.probability = 1;
 	if (model_train(x, d.y, d.n, feat_vocab_size(v), &p, &mod,
-	    &err) == -1) {
+	    &err) == -1 || (cal != NULL && model_set_calib(mod, &cal,
+	    &err) == -1)) {
 		log_error("training failed: %s", err.msg);
 		goto out;
 	}
-	progress(o, "%s", "");
+	if (o->tty)
+		fputs("\r\033[K", stderr);
+	log_info("final model trained in %.1f s", now_s() - s.prog.t0);
 
 	extra = json_object();
 	files = json_array();
@@ -803,37 +775,56 @@ cmd_train(struct opts *o)
 		    "file", base ? base + 1 : o->data[i], "blake2b_128", hex,
 		    "bytes", (json_int_t)size));
 	}
-	json_object_set_new(extra, "training", json_pack(
-	    "{s:o,s:I,s:o,s:i,s:i,s:{s:f,s:f},s:o}", "data", files,
-	    "n_train", (json_int_t)d.n, "params", settings_json(&best.k,
-	    best.C), "folds", o->folds, "seed", (int)o->seed, "cv",
-	    "accuracy", best.accuracy, "macro_f1", best.macro_f1, "grid",
-	    o->grid ? grid_rows : json_array()));
-	if (!o->grid)
-		json_decref(grid_rows);
-	if (have_test) {
-		char *mj;
-		const char *base = strrchr(o->test, '/');
+	counts = json_object();
+	for (i = 0; i < d.nlabels; i++) {
+		size_t j, c = 0;
 
-		if (vectorize_all(&td, v, 0, &tx) == -1)
+		for (j = 0; j < d.norig; j++)
+			c += d.y[j] == (int)i;
+		json_object_set_new(counts, d.labels[i],
+		    json_integer((json_int_t)c));
+	}
+	aug = json_pack("{s:b,s:i}", "short", o->augment_short, "extracts",
+	    o->augment_extracts);
+	json_object_set_new(extra, "training", json_pack(
+	    "{s:o,s:I,s:I,s:o,s:o,s:s,s:o,s:i,s:i,s:{s:f,s:f},s:o,s:o,s:f}",
+	    "data", files, "n_train", (json_int_t)d.norig, "n_rows",
+	    (json_int_t)d.n, "label_counts", counts, "augment", aug,
+	    "solver", model_solver_name(o->solver), "params",
+	    settings_json(&s.best.k, s.best.C), "folds", o->folds, "seed",
+	    (int)o->seed, "cv", "accuracy", s.best.accuracy, "macro_f1",
+	    s.best.macro_f1, "calibration", lin ? json_incref(calj) :
+	    json_null(), "grid", o->grid ? json_incref(s.grid) : json_array(),
+	    "seconds", now_s() - t_start));
+	if (have_test) {
+		const char *base = strrchr(o->test, '/');
+		json_t *fig;
+
+		if (vectorize_all(&td, td.n, v, 0, &tx) == -1)
 			goto out;
-		evaluate(&td, tx, mod, &tm);
-		print_figures("held-out test", &tm, d.labels, o->json);
-		mj = metrics_json(&tm, (const char *const *)d.labels);
+		evaluate(&td, tx, 0, mod, v, &tm, NULL);
+		if (!o->json) {
+			printf("== held-out test\n");
+			metrics_print(&tm, (const char *const *)d.labels,
+			    stdout);
+		}
+		fig = metrics_object(&tm, d.labels);
 		json_object_set_new(extra, "test", json_pack("{s:s,s:o}",
-		    "file", base ? base + 1 : o->test, "figures",
-		    json_loads(mj, 0, NULL)));
-		free(mj);
-		vecs_free(&tx, td.n);
-		if (vectorize_all(&td, v, 1, &tx) == -1)
-			goto out;
+		    "file", base ? base + 1 : o->test, "figures", fig));
 		metrics_release(&tm);
-		evaluate(&td, tx, mod, &tm);
-		print_figures("held-out test, short form (title + first "
-		    "sentence)", &tm, d.labels, o->json);
+		vecs_free(&tx, td.n);
+		if (vectorize_all(&td, td.n, v, 1, &tx) == -1)
+			goto out;
+		evaluate(&td, tx, 1, mod, v, &tm, NULL);
+		if (!o->json) {
+			printf("== held-out test, short form (title + first "
+			    "sentence)\n");
+			metrics_print(&tm, (const char *const *)d.labels,
+			    stdout);
+		}
 		json_object_set_new(json_object_get(extra, "test"),
-		    "short_form", json_pack("{s:f,s:f}", "accuracy",
-		    tm.accuracy, "macro_f1", tm.macro_f1));
+		    "short_form", json_pack("{s:f,s:f,s:f}", "accuracy",
+		    tm.accuracy, "macro_f1", tm.macro_f1, "ece", tm.ece));
 		metrics_release(&tm);
 	}
 	extra_s = json_dumps(extra, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -848,32 +839,41 @@ cmd_train(struct opts *o)
 	parts.vocab = v;
 	parts.model = mod;
 	parts.meta_extra = extra_s;
+	s.prog.t0 = now_s();
 	if (bundle_save(o->out, &parts, &err) == -1) {
 		log_error("%s", err.msg);
 		goto out;
 	}
+	log_info("bundle written in %.1f s", now_s() - s.prog.t0);
 	if (o->json)
 		printf("%s\n", extra_s);
 	else
-		printf("== wrote bundle '%s' (%zu features, %zu labels)\n",
-		    o->out, feat_vocab_size(v), d.nlabels);
+		printf("== wrote bundle '%s' (%zu features, %zu labels, "
+		    "%.1f s)\n", o->out, feat_vocab_size(v), d.nlabels,
+		    now_s() - t_start);
 	rc = 0;
 out:
 	free(extra_s);
 	json_decref(extra);
+	json_decref(calj);
+	json_decref(s.grid);
+	free(s.pts);
+	cv_counts_release(&s.setup.counts);
+	cv_result_release(&s.best_res);
+	calib_destroy(&cal);
 	model_destroy(&mod);
 	vecs_free(&x, d.n);
 	if (have_test) {
 		vecs_free(&tx, td.n);
-		dataset_free(&td);
+		data_free(&td);
 	}
 	feat_vocab_destroy(&v);
 	free(fold);
-	free(res);
-	free(cand);
-	dataset_free(&d);
+	data_free(&d);
 	return rc;
 }
+
+/* ---- eval, report, export ---- */
 
 /* Load the bundle and the data numbered by its labels. */
 static int
@@ -896,13 +896,41 @@ load_for_bundle(const struct opts *o, struct bundle **b, struct dataset *d)
 	labels = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++)
 		labels[i] = (char *)bundle_label(*b, i);
-	rc = dataset_read(d, o->data, o->ndata, o->skip_bad, labels, n);
-	free(labels);
+	rc = data_read(d, o->data, o->ndata, o->skip_bad, labels, n);
 	if (rc == -1) {
+		free(labels);
 		bundle_destroy(b);
 		return 2;
 	}
+	d->own_labels = 0;
 	return 0;
+}
+
+/* Evaluate the bundle on o's data: the figures as a JSON object text. */
+static int
+eval_bundle(const struct opts *o, struct bundle *b, struct dataset *d,
+    struct metrics *m)
+{
+	struct feat_vec *x = NULL;
+	FILE *errors = NULL;
+	int rc = -1;
+
+	if (o->errors && (errors = fopen(o->errors, "w")) == NULL) {
+		log_error("cannot write '%s': %s", o->errors, strerror(errno));
+		return -1;
+	}
+	if (vectorize_all(d, d->n, bundle_vocab(b), o->short_form, &x) == 0) {
+		evaluate(d, x, o->short_form, bundle_model(b), bundle_vocab(b),
+		    m, errors);
+		rc = 0;
+	}
+	vecs_free(&x, d->n);
+	if (errors != NULL && fclose(errors) != 0) {
+		log_error("cannot write '%s': %s", o->errors, strerror(errno));
+		metrics_release(m);
+		rc = -1;
+	}
+	return rc;
 }
 
 static int
@@ -910,37 +938,86 @@ cmd_eval(struct opts *o)
 {
 	struct bundle *b = NULL;
 	struct dataset d;
-	struct feat_vec *x = NULL;
 	struct metrics m;
-	const char **labels;
-	size_t i;
 	int rc;
 
 	if ((rc = load_for_bundle(o, &b, &d)) != 0)
 		return rc;
 	rc = 1;
-	if (vectorize_all(&d, bundle_vocab(b), o->short_form, &x) == -1)
+	if (eval_bundle(o, b, &d, &m) == -1)
 		goto out;
-	evaluate(&d, x, bundle_model(b), &m);
-	labels = xcalloc(bundle_nlabels(b), sizeof(char *));
-	for (i = 0; i < bundle_nlabels(b); i++)
-		labels[i] = bundle_label(b, i);
 	if (o->json) {
-		char *s = metrics_json(&m, labels);
+		char *s = metrics_json(&m, (const char *const *)d.labels);
 
 		printf("%s\n", s);
 		free(s);
 	} else {
 		printf("== %s (bundle %s %s)%s\n", o->data[0], bundle_task(b),
 		    bundle_version(b), o->short_form ? ", short form" : "");
-		metrics_print(&m, labels, stdout);
+		metrics_print(&m, (const char *const *)d.labels, stdout);
 	}
-	free(labels);
 	metrics_release(&m);
 	rc = 0;
 out:
-	vecs_free(&x, d.n);
-	dataset_free(&d);
+	free(d.labels);
+	data_free(&d);
+	bundle_destroy(&b);
+	return rc;
+}
+
+static int
+cmd_report(struct opts *o)
+{
+	struct bundle *b = NULL;
+	struct dataset d;
+	struct metrics m;
+	struct err err;
+	char *eval = NULL, title[256];
+	FILE *f;
+	int rc;
+
+	if (o->model == NULL || o->out == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	memset(&d, 0, sizeof(d));
+	if (o->ndata > 0) {
+		if ((rc = load_for_bundle(o, &b, &d)) != 0)
+			return rc;
+		if (eval_bundle(o, b, &d, &m) == -1) {
+			rc = 1;
+			goto out;
+		}
+		eval = metrics_json(&m, (const char *const *)d.labels);
+		metrics_release(&m);
+	} else if (bundle_load(o->model, &b, &err) == -1) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	snprintf(title, sizeof(title), "%s %s%s%s", bundle_task(b),
+	    bundle_version(b), o->ndata ? " on " : "", o->ndata ?
+	    o->data[0] : "");
+	rc = 1;
+	if ((f = fopen(o->out, "w")) == NULL) {
+		log_error("cannot write '%s': %s", o->out, strerror(errno));
+		goto out;
+	}
+	if (report_write(f, bundle_meta_json(b), eval, title, &err) == -1) {
+		log_error("%s", err.msg);
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		log_error("cannot write '%s': %s", o->out, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(eval);
+	if (o->ndata > 0) {
+		free(d.labels);
+		data_free(&d);
+	}
 	bundle_destroy(&b);
 	return rc;
 }
@@ -962,7 +1039,7 @@ cmd_export(struct opts *o)
 	if ((rc = load_for_bundle(o, &b, &d)) != 0)
 		return rc;
 	rc = 1;
-	if (vectorize_all(&d, bundle_vocab(b), o->short_form, &x) == -1)
+	if (vectorize_all(&d, d.n, bundle_vocab(b), o->short_form, &x) == -1)
 		goto out;
 	if ((f = fopen(o->out, "w")) == NULL) {
 		log_error("cannot write '%s': %s", o->out, strerror(errno));
@@ -977,10 +1054,13 @@ cmd_export(struct opts *o)
 	rc = 0;
 out:
 	vecs_free(&x, d.n);
-	dataset_free(&d);
+	free(d.labels);
+	data_free(&d);
 	bundle_destroy(&b);
 	return rc;
 }
+
+/* ---- main ---- */
 
 static int
 parse_int(const char *s, const char *name, int lo, int hi, int *out)
@@ -1004,8 +1084,31 @@ enum {
 	OPT_SEED, OPT_NGRAM, OPT_TITLE, OPT_MINDF, OPT_MAXF, OPT_NEG,
 	OPT_NONEG, OPT_NUMCMP, OPT_NONUMCMP, OPT_TASK, OPT_SKIP, OPT_JSON,
 	OPT_MODEL, OPT_SHORT, OPT_BAL, OPT_NOBAL, OPT_STEM, OPT_NOSTEM, OPT_AUG,
-	OPT_HELP
+	OPT_AUGSHORT, OPT_SOLVER, OPT_SCHEME, OPT_CALIB, OPT_WORKERS,
+	OPT_ERRORS, OPT_HELP
 };
+
+/* --augment short | extracts N (N as the next word, or extracts=N). */
+static int
+parse_augment(struct opts *o, const char *arg, int argc, char **argv)
+{
+	const char *n = NULL;
+
+	if (strcmp(arg, "short") == 0) {
+		o->augment_short = 1;
+		return 0;
+	}
+	if (strncmp(arg, "extracts=", 9) == 0)
+		n = arg + 9;
+	else if (strcmp(arg, "extracts") == 0 && optind < argc)
+		n = argv[optind++];
+	if (n == NULL) {
+		log_error("--augment takes 'short' or 'extracts N', not '%s'",
+		    arg);
+		return -1;
+	}
+	return parse_int(n, "augment extracts", 1, 20, &o->augment_extracts);
+}
 
 int
 main(int argc, char **argv)
@@ -1032,10 +1135,16 @@ main(int argc, char **argv)
 		{ "model", required_argument, NULL, OPT_MODEL },
 		{ "short", no_argument, NULL, OPT_SHORT },
 		{ "balanced", no_argument, NULL, OPT_BAL },
-		{ "stem", no_argument, NULL, OPT_STEM },
-		{ "augment-short", no_argument, NULL, OPT_AUG },
-		{ "no-stem", no_argument, NULL, OPT_NOSTEM },
 		{ "no-balanced", no_argument, NULL, OPT_NOBAL },
+		{ "stem", no_argument, NULL, OPT_STEM },
+		{ "no-stem", no_argument, NULL, OPT_NOSTEM },
+		{ "augment", required_argument, NULL, OPT_AUG },
+		{ "augment-short", no_argument, NULL, OPT_AUGSHORT },
+		{ "solver", required_argument, NULL, OPT_SOLVER },
+		{ "scheme", required_argument, NULL, OPT_SCHEME },
+		{ "calibration", required_argument, NULL, OPT_CALIB },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "errors", required_argument, NULL, OPT_ERRORS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1043,6 +1152,7 @@ main(int argc, char **argv)
 	const char *cmd;
 	char *end;
 	int ch, seed;
+	long ncpu;
 
 	log_init("newsclass-train", LOG_LEVEL_INFO);
 	model_set_print(NULL);
@@ -1052,7 +1162,11 @@ main(int argc, char **argv)
 	o.folds = 5;
 	o.seed = 1;
 	o.C = 1.0;
-	o.progress = isatty(STDERR_FILENO);
+	o.tty = isatty(STDERR_FILENO);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o.workers = ncpu > 0 ? (int)ncpu : 1;
+	o.solver = model_solver_find("liblinear");
+	o.linear = linmodel_solver_find("L2R_L2LOSS_SVC_DUAL");
 	feat_settings_default(&o.fs);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
@@ -1077,6 +1191,7 @@ main(int argc, char **argv)
 		case OPT_SKIP: o.skip_bad = 1; break;
 		case OPT_JSON: o.json = 1; break;
 		case OPT_SHORT: o.short_form = 1; break;
+		case OPT_ERRORS: o.errors = optarg; break;
 		case OPT_C:
 			errno = 0;
 			o.C = strtod(optarg, &end);
@@ -1084,15 +1199,41 @@ main(int argc, char **argv)
 			    !isfinite(o.C))
 				log_fatal(2, "--C must be a positive number, "
 				    "not '%s'", optarg);
+			o.fixed_C = 1;
 			break;
 		case OPT_FOLDS:
 			if (parse_int(optarg, "folds", 2, 100, &o.folds) == -1)
+				return 2;
+			break;
+		case OPT_WORKERS:
+			if (parse_int(optarg, "workers", 1, 64,
+			    &o.workers) == -1)
 				return 2;
 			break;
 		case OPT_SEED:
 			if (parse_int(optarg, "seed", 0, INT32_MAX, &seed) == -1)
 				return 2;
 			o.seed = (unsigned)seed;
+			break;
+		case OPT_SOLVER:
+			o.solver = model_solver_find(optarg);
+			if (o.solver == NULL)
+				log_fatal(2, "--solver must be liblinear or "
+				    "libsvm, not '%s'", optarg);
+			break;
+		case OPT_SCHEME:
+			o.linear = strcmp(optarg, "ovr") == 0 ?
+			    linmodel_solver_find("L2R_L2LOSS_SVC_DUAL") :
+			    strcmp(optarg, "cs") == 0 ?
+			    linmodel_solver_find("MCSVM_CS") : NULL;
+			if (o.linear == NULL)
+				log_fatal(2, "--scheme must be ovr or cs, not "
+				    "'%s'", optarg);
+			break;
+		case OPT_CALIB:
+			if ((o.calib = calib_method_find(optarg)) == NULL)
+				log_fatal(2, "--calibration must be platt or "
+				    "temperature, not '%s'", optarg);
 			break;
 		case OPT_NGRAM:
 			if (parse_int(optarg, "ngram", 1, 2,
@@ -1130,6 +1271,10 @@ main(int argc, char **argv)
 			o.fixed_numcmp = 1;
 			break;
 		case OPT_AUG:
+			if (parse_augment(&o, optarg, argc, argv) == -1)
+				return 2;
+			break;
+		case OPT_AUGSHORT:
 			o.augment_short = 1;
 			break;
 		case OPT_STEM:
@@ -1160,6 +1305,8 @@ main(int argc, char **argv)
 		return cmd_train(&o);
 	if (strcmp(cmd, "eval") == 0)
 		return cmd_eval(&o);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(&o);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(&o);
 	log_error("unknown command '%s'", cmd);
