@@ -226,7 +226,7 @@ cv_counts_build(struct cv_setup *s, const struct feat_settings *fs)
 	struct err err;
 	size_t i;
 
-	all.min_df = 1;
+	all.min_df = s->min_df < fs->min_df ? s->min_df : fs->min_df;
 	all.max_features = 0;
 	if (c->x != NULL && memcmp(&c->fs, &all, sizeof(all)) == 0)
 		return 0;

@@ -20,9 +20,14 @@
 #include "feat.h"
 #include "model.h"
 
-/* Raw term counts of every row over every term (feat_count). */
+/*
+ * Raw term counts of every row over every term in at least min_df rows
+ * (feat_count), min_df the least that any run will ask for: a fold's
+ * document frequencies are at most the whole set's, so rarer terms are in
+ * no fold's vocabulary anyway.
+ */
 struct cv_counts {
-	struct feat_settings fs;	/* min_df 1, max_features 0 */
+	struct feat_settings fs;	/* max_features 0 */
 	struct feat_vec *x;
 	size_t n, nterms;
 };
@@ -38,6 +43,7 @@ struct cv_setup {
 	/* Called in the parent after each fold, with folds done so far. */
 	void (*progress)(void *arg, int done, int folds);
 	void *progress_arg;
+	int min_df;			/* the least min_df of any run */
 	struct cv_counts counts;	/* cache; release when done */
 };
 

@@ -736,6 +736,7 @@ cmd_train(struct opts *o)
 	s.setup.params.linear = o->linear;
 	s.setup.params.probability = 0;
 	s.setup.params.seed = o->seed;
+	s.setup.min_df = o->grid && !o->fixed_mindf ? 1 : o->fs.min_df;
 	s.setup.progress = progress_fold;
 	s.setup.progress_arg = &s.prog;
 	s.prog.o = o;
