@@ -177,8 +177,9 @@ dataset_read(struct dataset *d, const char *const *paths, size_t npaths,
 		labels = d->labels;
 		nlabels = d->nlabels;
 		if (nlabels < 2) {
-			log_error("the data has only one label ('%s'); a "
-			    "classifier needs at least two", labels[0]);
+			log_error("%s%s: only one label ('%s'); a classifier "
+			    "needs at least two", paths[0], npaths > 1 ?
+			    " and the other --data files" : "", labels[0]);
 			dataset_free(d);
 			return -1;
 		}
