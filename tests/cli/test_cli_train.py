@@ -2,6 +2,7 @@
 
 import filecmp
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -431,6 +432,46 @@ def test_train_good_labels(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["labels"] == sorted(labels)
 
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("Topic", "task name 'Topic' contains 'T' (use a-z, 0-9, '_' and '-')"),
+    ("my.topic", "task name 'my.topic' contains '.'"),
+    ("my topic", "task name 'my topic' contains ' '"),
+    ("_error", "task name '_error' starts with '_'"),
+    ("-topic", "task name '-topic' starts with '-'"),
+])
+def test_eval_bad_task_name(tmp_path, name, reason):
+    """A bundle's directory name is its task: it must be a valid one."""
+    f = tmp_path / "good.jsonl"
+    f.write_bytes(jsonl_bytes(small_items()))
+    good = tmp_path / "topic"
+    train(f, good, "--folds", "2")
+    bad = tmp_path / name
+    shutil.copytree(good, bad)
+    r = run([TRAIN, "eval", "--model", bad, "--data", f])
+    assert r.returncode == 2
+    assert f"error: cannot load bundle '{bad}': {reason}" in r.stderr
+
+
+@pytest.mark.parametrize("label,reason", [
+    ("eco.nomy", "label 'eco.nomy' contains '.' (the envelope separator)"),
+    ("eco\tnomy", "label 'eco\\tnomy' contains white space (U+0009)"),
+    ("_heartbeat", "label '_heartbeat' starts with '_'"),
+])
+def test_eval_bad_label_in_bundle(tmp_path, label, reason):
+    f = tmp_path / "good.jsonl"
+    f.write_bytes(jsonl_bytes(small_items()))
+    out = tmp_path / "topic"
+    train(f, out, "--folds", "2")
+    m = meta(out)
+    m["labels"][0] = label
+    (out / "meta.json").write_text(json.dumps(m, indent=2) + "\n")
+    r = run([TRAIN, "eval", "--model", out, "--data", f])
+    assert r.returncode == 2
+    assert f"error: cannot load bundle '{out}': meta.json: {reason}" in \
+        r.stderr
+    assert_printable(r.stderr)
 
 # ---- locale ----
 
