@@ -60,6 +60,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "clock.h"
+#include "label.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -730,6 +731,9 @@ bundle_parse_labels(json_t *root, struct bundle *b, struct err *err)
 		    strlen(json_string_value(v)) != json_string_length(v))
 			return err_set(err, "meta.json: label %zu must be a "
 			    "non-empty string", i);
+		if (label_check(json_string_value(v), json_string_length(v),
+		    err) == -1)
+			return err_prefix(err, "meta.json");
 		b->labels[i] = xstrdup(json_string_value(v));
 		for (j = 0; j < i; j++)
 			if (strcmp(b->labels[i], b->labels[j]) == 0)
@@ -884,7 +888,8 @@ bundle_load(const char *dir, struct bundle **out, struct err *err)
 	stripped = bundle_strip(dir);
 	b = xcalloc(1, sizeof(*b));
 	b->task = xstrdup(bundle_basename(stripped));
-	if ((b->meta_json = bundle_read_meta(stripped, &len, err)) == NULL ||
+	if (label_check_task(b->task, err) == -1 ||
+	    (b->meta_json = bundle_read_meta(stripped, &len, err)) == NULL ||
 	    bundle_parse_meta(b->meta_json, len, b, &s, &n_features, &solver,
 	    &model, err) == -1)
 		goto out_fail;

@@ -10,8 +10,10 @@
  * (labels, settings, vocabulary, model), so the same data and settings give
  * the same version.  Loading checks everything: a missing file, an unknown
  * format version, a malformed meta.json, a vocabulary that does not match
- * the model's dimensions, labels that do not match the model's classes.
- * Errors name the file (and line where there is one).
+ * the model's dimensions, labels that do not match the model's classes or
+ * break the rules of label.h, a directory name that is not a valid task
+ * name (label_check_task).  Errors name the file (and line where there is
+ * one).
  *
  * bundle_save writes into a temporary directory beside the target, fsyncs
  * the files and the directory and then renames it into place (exchanging

@@ -4,6 +4,11 @@
  * Training sets are small (thousands to a few hundred thousand lines), so
  * every article of a file is held in memory with its own copies of the
  * strings.  Lines may be of any length (getline).
+ *
+ * A line is checked for valid UTF-8 before jansson sees it, so that the
+ * reason names the byte; jansson then parses it with
+ * JSON_REJECT_DUPLICATES.  Its messages quote the input ("near '...'"),
+ * so they are passed through label_escape before they go into a reason.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +19,8 @@
 #include <jansson.h>
 
 #include "jsonl.h"
+#include "label.h"
+#include "text.h"
 #include "xalloc.h"
 
 void
@@ -44,22 +51,54 @@ get_string(json_t *obj, const char *key, char **out, size_t *len,
 	return 0;
 }
 
+/* A reason for jansson's error je, without raw bytes of the input. */
+static int
+jsonl_json_error(const json_error_t *je, struct err *err)
+{
+	char text[2 * JSON_ERROR_TEXT_LENGTH];
+	const char *near, *end;
+
+	switch (json_error_code(je)) {
+	case json_error_duplicate_key:
+		/* jansson says: duplicate object key near '"key"' */
+		near = strstr(je->text, " near '");
+		end = strrchr(je->text, '\'');
+		if (near == NULL || end <= near + 7)
+			return err_set(err, "duplicate key (column %d)",
+			    je->column);
+		near += 7;
+		return err_set(err, "duplicate key %s (column %d)",
+		    label_escape(near, (size_t)(end - near), text,
+		    sizeof(text)), je->column);
+	case json_error_null_character:
+		return err_set(err, "not JSON: \\u0000 (NUL) in a string "
+		    "(column %d)", je->column);
+	case json_error_invalid_utf8:
+		/* Only reached if jansson's idea differs from text.c's. */
+		return err_set(err, "invalid UTF-8 (column %d)", je->column);
+	default:
+		return err_set(err, "not JSON: %s (column %d)",
+		    label_escape(je->text, strlen(je->text), text,
+		    sizeof(text)), je->column);
+	}
+}
+
 int
 jsonl_parse_article(const char *line, size_t len, unsigned flags,
     struct jsonl_article *a, struct err *err)
 {
 	json_error_t je;
 	json_t *obj, *id;
+	size_t bad;
 	int rc = -1;
 
 	memset(a, 0, sizeof(*a));
-	obj = json_loadb(line, len, 0, &je);
-	if (obj == NULL) {
-		if (json_error_code(&je) == json_error_invalid_utf8)
-			return err_set(err, "invalid UTF-8");
-		return err_set(err, "not JSON: %s (column %d)", je.text,
-		    je.column);
-	}
+	if (text_check_utf8(line, len, &bad) == -1)
+		return err_set(err, "invalid UTF-8 at byte %zu (0x%02x)",
+		    bad + 1, (unsigned char)line[bad]);
+	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (obj == NULL)
+		return jsonl_json_error(&je, err);
 	if (!json_is_object(obj)) {
 		err_set(err, "not a JSON object");
 		goto out;
@@ -94,6 +133,9 @@ jsonl_parse_article(const char *line, size_t len, unsigned flags,
 		err_set(err, "missing 'label'");
 		goto out;
 	}
+	if ((flags & JSONL_NEED_LABEL) && label_check(a->label,
+	    strlen(a->label), err) == -1)
+		goto out;
 	rc = 0;
 out:
 	json_decref(obj);

@@ -4,8 +4,17 @@
  *
  * One line = one JSON object {"id": str|int, "title": str, "text": str,
  * "label": str}.  "title" is optional; at least one of title and text must
- * be non-empty; "label" is required when asked for.  Parsing is done by
- * jansson; invalid UTF-8 is rejected there.
+ * be non-empty; "label" is required when asked for, and must then pass
+ * label_check (label.h: no '.', no white space or control characters, no
+ * leading '_', ...).  A line must be valid UTF-8 and may not repeat a key
+ * in any object ({"label": "a", "label": "b"} is refused, not read as
+ * "b").  Parsing is done by jansson.
+ *
+ * Reasons are one line without raw bytes of the input, for example
+ *   invalid UTF-8 at byte 23 (0xe9)     bytes of the line, from 1
+ *   duplicate key "label" (column 20)   columns count characters, from 1
+ *   not JSON: <jansson's message> (column 9)
+ *   label 'a.b' contains '.' (the envelope separator)
  */
 #ifndef NC_JSONL_H
 #define NC_JSONL_H
@@ -31,15 +40,17 @@ enum {
 
 /*
  * Parse one line into a (emptied first; release it in any case).  Returns 0,
- * or -1 with a reason that does not include the file or line.
+ * or -1 with a reason that does not include the file or line.  The label is
+ * only checked with JSONL_NEED_LABEL.
  */
 int jsonl_parse_article(const char *line, size_t len, unsigned flags,
     struct jsonl_article *a, struct err *err);
 
 /*
- * Read every line of path ("-" for stdin) into a growing array.  Bad lines
- * are an error naming "path:line", unless skip_bad is set: then they are
- * counted in *nskipped and reported through warn (may be NULL).  The caller
+ * Read every line of path ("-" for stdin) into a growing array.  A bad line
+ * is an error "path:line: reason" (line counts from 1), unless skip_bad is
+ * set: then bad lines are counted in *nskipped and reported through warn
+ * (may be NULL) as "path:line: skipped: reason".  The caller
  * frees the array with jsonl_articles_free.  Blank lines are skipped.
  */
 int jsonl_read_file(const char *path, unsigned flags, int skip_bad,

@@ -105,8 +105,9 @@ data_read(struct dataset *d, const char *const *paths, size_t npaths,
 	if (labels == NULL) {
 		data_collect_labels(d);
 		if (d->nlabels < 2) {
-			log_error("%s: only one label ('%s'); a classifier "
-			    "needs at least two", paths[0], d->labels[0]);
+			log_error("%s%s: only one label ('%s'); a classifier "
+			    "needs at least two", paths[0], npaths > 1 ?
+			    " and the other --data files" : "", d->labels[0]);
 			data_free(d);
 			return -1;
 		}

@@ -10,10 +10,10 @@
  * version hash, a load that fails only on the version is retried once with
  * meta.json's version replaced by the hash the loader computed (it is in
  * the error message), so that the parsers' accepted inputs go on to be
- * used.  A bundle that loads is checked (labels, vocabulary size) and
- * scores one document: a label in range and probabilities that are finite,
- * in [0, 1] and sum to 1.  A crash, a leak, a sanitizer report or a failed
- * check (abort) is a finding.
+ * used.  A bundle that loads is checked (labels that pass label_check,
+ * vocabulary size) and scores one document: a label in range and
+ * probabilities that are finite, in [0, 1] and sum to 1.  A crash, a
+ * leak, a sanitizer report or a failed check (abort) is a finding.
  *
  * Seeds (tests/fuzz/corpus/bundle/) are small trained bundles joined with
  * SEP, and broken variants of them.
@@ -28,6 +28,7 @@
 
 #include "bundle.h"
 #include "feat.h"
+#include "label.h"
 #include "model.h"
 #include "xalloc.h"
 
@@ -134,7 +135,9 @@ use_bundle(const struct bundle *b)
 	CHECK(strncmp(bundle_version(b), "b2-", 3) == 0);
 	CHECK(bundle_meta_json(b) != NULL);
 	for (i = 0; i < nl; i++) {
-		CHECK(bundle_label(b, i)[0] != '\0');
+		const char *l = bundle_label(b, i);
+
+		CHECK(label_check(l, strlen(l), NULL) == 0);
 		CHECK(bundle_label_index(b, bundle_label(b, i)) == (int)i);
 	}
 	feat_vec_init(&x);

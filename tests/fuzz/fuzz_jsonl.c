@@ -5,8 +5,9 @@
  * JSONL_NEED_LABEL), and is written to a file read by jsonl_read_file
  * with skip_bad on and off.  Checked: a parsed article has NUL-terminated
  * title and text of the lengths it reports, without NUL inside, at least
- * one of them non-empty, valid UTF-8 everywhere, a non-empty label when
- * one is needed; a failure leaves a message; reading the file accounts for
+ * one of them non-empty, valid UTF-8 everywhere, a label that passes
+ * label_check when one is needed; a failure leaves a message that is one
+ * line of valid UTF-8 without control bytes; reading the file accounts for
  * every non-blank line (read + skipped), agrees with parsing each line on
  * its own, and without skip_bad fails exactly when some line is bad,
  * naming "path:line".  A crash, a leak, a sanitizer report or a failed
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "jsonl.h"
+#include "label.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,7 +55,20 @@ check_article(const struct jsonl_article *a, unsigned flags)
 	if (a->label)
 		check_str(a->label, strlen(a->label));
 	if (flags & JSONL_NEED_LABEL)
-		CHECK(a->label != NULL && a->label[0] != '\0');
+		CHECK(a->label != NULL &&
+		    label_check(a->label, strlen(a->label), NULL) == 0);
+}
+
+/* A reason: non-empty, valid UTF-8, no control byte. */
+static void
+check_reason(const char *msg)
+{
+	size_t i, len = strlen(msg);
+
+	CHECK(len > 0);
+	CHECK(text_check_utf8(msg, len, NULL) == 0);
+	for (i = 0; i < len; i++)
+		CHECK((unsigned char)msg[i] >= 0x20 && msg[i] != 0x7f);
 }
 
 static int
@@ -67,8 +82,10 @@ parse(const char *p, size_t n, unsigned flags)
 	rc = jsonl_parse_article(p, n, flags, &a, &err);
 	if (rc == 0)
 		check_article(&a, flags);
-	else
-		CHECK(rc == -1 && err.msg[0] != '\0');
+	else {
+		CHECK(rc == -1);
+		check_reason(err.msg);
+	}
 	jsonl_article_release(&a);
 	return rc;
 }
@@ -152,6 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(arr == NULL && n == 0);
 		snprintf(want, sizeof(want), "%s:%zu: ", path, first_bad);
 		CHECK(strncmp(err.msg, want, strlen(want)) == 0);
+		check_reason(err.msg);
 	}
 	unlink(path);
 	return 0;

@@ -1,5 +1,6 @@
 """newsclassd -n (check the configuration and models), --help, bad usage."""
 
+import json
 import shutil
 import subprocess
 
@@ -138,6 +139,36 @@ def test_bad_models(tmp_path, models):
         assert r.stdout == ""
         assert "topic" in r.stderr and part in r.stderr, r.stderr
 
+
+def test_bad_labels_and_task_names(tmp_path, models):
+    """Labels and task names make the envelopes "<task>.<label>": a bundle
+    whose directory is not a valid task name, or whose labels break the
+    rules (label.h), is refused."""
+    cases = []
+    for name, want in (("Topic", "task name 'Topic' contains 'T'"),
+                       ("topic.v2", "task name 'topic.v2' contains '.'"),
+                       ("_error", "task name '_error' starts with '_'")):
+        bad = tmp_path / f"dir-{len(cases)}"
+        shutil.copytree(models, bad)
+        (bad / "topic").rename(bad / name)
+        cases.append((bad, want))
+    for label, want in (("a.b", "meta.json: label 'a.b' contains '.'"),
+                        ("a\u00a0b", "meta.json: label 'a\\u00a0b' "
+                                     "contains white space (U+00A0)"),
+                        ("_heartbeat", "meta.json: label '_heartbeat' "
+                                       "starts with '_'")):
+        bad = tmp_path / f"label-{len(cases)}"
+        shutil.copytree(models, bad)
+        meta = bad / "topic" / "meta.json"
+        m = json.loads(meta.read_text())
+        m["labels"][0] = label
+        meta.write_text(json.dumps(m, indent=2) + "\n")
+        cases.append((bad, want))
+    for bad, want in cases:
+        r = run_daemon("-n", "-m", bad)
+        assert r.returncode == 2, bad
+        assert r.stdout == ""
+        assert want in r.stderr, r.stderr
 
 def test_usage(tmp_path):
     r = run_daemon("--help")

@@ -1,6 +1,7 @@
 /*
  * test_bundle.c - bundle.c: save/load round trip, deterministic output, the
- * version hash, atomic replacement, and every kind of damaged bundle.
+ * version hash, atomic replacement, every kind of damaged bundle, and
+ * labels and directory names that break the rules of label.h.
  *
  * The corpus is synthetic: three "topics" with disjoint word lists plus
  * shared filler words, documents drawn with a fixed-seed generator
@@ -773,6 +774,128 @@ test_bad_meta(void **state)
 	    "has", NULL);
 }
 
+/* The reason a bundle_load failure gives: printable, with dir and want. */
+static void
+expect_refused(const char *dir, const char *want)
+{
+	struct bundle *b = NULL;
+	struct err err;
+	size_t i;
+
+	err.msg[0] = '\0';
+	if (bundle_load(dir, &b, &err) != -1)
+		fail_msg("'%s' loaded, expected '%s'", dir, want);
+	assert_null(b);
+	if (strstr(err.msg, dir) == NULL || strstr(err.msg, want) == NULL)
+		fail_msg("error '%s' lacks '%s'", err.msg, want);
+	for (i = 0; err.msg[i] != '\0'; i++)
+		if ((unsigned char)err.msg[i] < 0x20 || err.msg[i] == 0x7f)
+			fail_msg("error has byte 0x%02x",
+			    (unsigned char)err.msg[i]);
+}
+
+/*
+ * A label that breaks label.h's rules is refused even in a bundle that is
+ * otherwise whole (its version hash is right), as one saved by an older
+ * trainer would be; edited in by hand, it is refused before the hash.
+ */
+static void
+test_bad_labels(void **state)
+{
+	static const struct {
+		const char *label, *want;
+	} cases[] = {
+		{ "wea.ther", "meta.json: label 'wea.ther' contains '.' (the "
+		    "envelope separator)" },
+		{ "wea ther", "meta.json: label 'wea ther' contains white "
+		    "space (U+0020)" },
+		{ "wea\xc2\xa0" "ther", "meta.json: label 'wea\\u00a0ther' "
+		    "contains white space (U+00A0)" },
+		{ "wea\tther", "meta.json: label 'wea\\tther' contains white "
+		    "space (U+0009)" },
+		{ "weather\n", "meta.json: label 'weather\\n' contains white "
+		    "space (U+000A)" },
+		{ "\x1b[1mweather", "meta.json: label '\\x1b[1mweather' "
+		    "contains a control character (U+001B)" },
+		{ "wea\xe2\x80\x8bther", "meta.json: label 'wea\\u200bther' "
+		    "contains an invisible format character (U+200B)" },
+		{ "_error", "meta.json: label '_error' starts with '_'" },
+		{ "weatherweatherweatherweatherweatherweatherweatherweather"
+		    "weatherwe", "is longer than 64 bytes (65)" },
+	};
+	struct fixture *fx = *state;
+	const char *bad[NCLASS];
+	struct bundle_parts p = parts_of(fx, NULL);
+	struct err err;
+	char name[32], *dir;
+	size_t i;
+
+	bad[0] = labels[0];
+	bad[1] = labels[1];
+	p.labels = bad;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "badlabel%zu", i);
+		dir = join(fx->dir, name);
+		bad[2] = cases[i].label;
+		if (bundle_save(dir, &p, &err) == -1)
+			fail_msg("%s", err.msg);
+		expect_refused(dir, cases[i].want);
+		free(dir);
+	}
+	edit_case(fx, "dotlabel", "meta.json", "\"weather\"", "\"wea.ther\"",
+	    "meta.json: label 'wea.ther' contains '.'", NULL);
+	edit_case(fx, "nbsplabel", "meta.json", "\"weather\"",
+	    "\"wea\\u00a0ther\"", "meta.json: label 'wea\\u00a0ther' contains "
+	    "white space", NULL);
+	edit_case(fx, "reserved", "meta.json", "\"sport\"", "\"_heartbeat\"",
+	    "meta.json: label '_heartbeat' starts with '_'", NULL);
+}
+
+/* The directory name is the task name: label_check_task's rules. */
+static void
+test_bad_task_name(void **state)
+{
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+		{ "Topic", "task name 'Topic' contains 'T' (use a-z, 0-9, '_' "
+		    "and '-')" },
+		{ "my topic", "task name 'my topic' contains ' '" },
+		{ "topic.v2", "task name 'topic.v2' contains '.'" },
+		{ "\xc3\xa9" "conomie", "task name '\xc3\xa9" "conomie' "
+		    "contains '\xc3\xa9'" },
+		{ "_error", "task name '_error' starts with '_'" },
+		{ "-topic", "task name '-topic' starts with '-'" },
+		{ "topictopictopictopictopictopictop", "task name "
+		    "'topictopictopictopictopictopictop' is longer than 32 "
+		    "bytes (33)" },
+	};
+	struct fixture *fx = *state;
+	struct bundle *b = NULL;
+	struct err err;
+	char *dir, *slash;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dir = copy_good(fx, cases[i].name);
+		expect_refused(dir, cases[i].want);
+		free(dir);
+	}
+	/* Digits, '-' and '_' are fine, and so is a trailing slash. */
+	dir = copy_good(fx, "topic_v2-2024");
+	if (bundle_load(dir, &b, &err) == -1)
+		fail_msg("%s", err.msg);
+	assert_string_equal(bundle_task(b), "topic_v2-2024");
+	bundle_destroy(&b);
+	slash = join(dir, "");
+	if (bundle_load(slash, &b, &err) == -1)
+		fail_msg("%s", err.msg);
+	assert_string_equal(bundle_task(b), "topic_v2-2024");
+	bundle_destroy(&b);
+	free(slash);
+	free(dir);
+}
+
 static void
 test_version_mismatch(void **state)
 {
@@ -834,6 +957,8 @@ main(void)
 		cmocka_unit_test(test_bad_model_content),
 		cmocka_unit_test(test_short_vocab),
 		cmocka_unit_test(test_bad_meta),
+		cmocka_unit_test(test_bad_labels),
+		cmocka_unit_test(test_bad_task_name),
 		cmocka_unit_test(test_version_mismatch),
 	};
 

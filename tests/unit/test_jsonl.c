@@ -1,7 +1,9 @@
 /*
  * test_jsonl.c - unit tests for reading labelled articles (lib/jsonl.c):
  * one line at a time with jsonl_parse_article, whole files with
- * jsonl_read_file (bad lines fatal or skipped, blank lines ignored).
+ * jsonl_read_file (bad lines fatal or skipped, blank lines ignored), and
+ * the reasons: duplicate keys, bad labels, invalid UTF-8 with its byte,
+ * "path:line: " in front and no raw control byte anywhere.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "jsonl.h"
+#include "text.h"
 
 static char tmpdir[64];
 
@@ -336,7 +339,8 @@ test_read_file_bad(void **state)
 	assert_true(strncmp(warned[0], want, strlen(want)) == 0);
 	snprintf(want, sizeof(want), "%s:5: skipped: missing 'label'", path);
 	assert_string_equal(warned[1], want);
-	snprintf(want, sizeof(want), "%s:6: skipped: invalid UTF-8", path);
+	snprintf(want, sizeof(want), "%s:6: skipped: invalid UTF-8 at byte 19 "
+	    "(0xff)", path);
 	assert_string_equal(warned[2], want);
 	warn_reset();
 
@@ -362,6 +366,198 @@ test_read_file_bad(void **state)
 	    &err), -1);
 	assert_non_null(strstr(err.msg, "nope.jsonl"));
 	assert_non_null(strstr(err.msg, "cannot open"));
+}
+
+/* A reason is one printable line of valid UTF-8. */
+static void
+check_printable(const char *msg)
+{
+	size_t i, len = strlen(msg);
+
+	assert_int_equal(text_check_utf8(msg, len, NULL), 0);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			fail_msg("'%s' has byte 0x%02x", msg,
+			    (unsigned char)msg[i]);
+}
+
+/* The exact reason for line, and that it is printable. */
+static void
+check_reason(const char *line, size_t len, unsigned flags, const char *want)
+{
+	struct jsonl_article a;
+	struct err err;
+
+	err.msg[0] = '\0';
+	if (jsonl_parse_article(line, len, flags, &a, &err) != -1)
+		fail_msg("'%s' accepted", line);
+	jsonl_article_release(&a);
+	check_printable(err.msg);
+	assert_string_equal(err.msg, want);
+}
+
+#define REASON(line, flags, want) check_reason((line), sizeof(line) - 1, \
+	(flags), (want))
+
+static void
+test_parse_duplicates(void **state)
+{
+	struct jsonl_article a;
+	struct err err;
+
+	(void)state;
+	/* The last one used to win silently. */
+	REASON("{\"text\":\"t\",\"label\":\"a\",\"label\":\"b\"}",
+	    JSONL_NEED_LABEL, "duplicate key \"label\" (column 31)");
+	REASON("{\"label\":\"a\",\"text\":\"t\",\"label\":\"a\"}",
+	    JSONL_NEED_LABEL, "duplicate key \"label\" (column 31)");
+	/* Whatever the key and the flags; an escaped spelling is the same. */
+	REASON("{\"text\":\"t\",\"text\":\"u\"}", 0,
+	    "duplicate key \"text\" (column 18)");
+	REASON("{\"id\":1,\"id\":2,\"text\":\"t\"}", 0,
+	    "duplicate key \"id\" (column 12)");
+	REASON("{\"text\":\"t\",\"l\\u0061bel\":\"a\",\"label\":\"b\"}",
+	    JSONL_NEED_LABEL, "duplicate key \"label\" (column 36)");
+	/* In a nested object too, and in keys the reader ignores. */
+	REASON("{\"text\":\"t\",\"extra\":{\"k\":1,\"k\":2}}", 0,
+	    "duplicate key \"k\" (column 30)");
+	REASON("{\"text\":\"t\",\"x\":1,\"x\":1}", 0,
+	    "duplicate key \"x\" (column 21)");
+	/* The key as written, invisible characters escaped. */
+	REASON("{\"text\":\"t\",\"\\u001b\":1,\"\\u001b\":1}", 0,
+	    "duplicate key \"\\\\u001b\" (column 31)");
+	REASON("{\"text\":\"t\",\"\xe2\x80\xa8\":1,\"\xe2\x80\xa8\":1}", 0,
+	    "duplicate key \"\\u2028\" (column 21)");
+	/* Keys that only look alike are different keys. */
+	assert_int_equal(parse("{\"text\":\"t\",\"label\":\"a\","
+	    "\"Label\":\"b\",\"label \":\"c\"}", JSONL_NEED_LABEL, &a, &err),
+	    0);
+	assert_string_equal(a.label, "a");
+	jsonl_article_release(&a);
+}
+
+static void
+test_parse_labels(void **state)
+{
+	struct jsonl_article a;
+	struct err err;
+
+	(void)state;
+	REASON("{\"text\":\"t\",\"label\":\"a.b\"}", JSONL_NEED_LABEL,
+	    "label 'a.b' contains '.' (the envelope separator)");
+	REASON("{\"text\":\"t\",\"label\":\"a b\"}", JSONL_NEED_LABEL,
+	    "label 'a b' contains white space (U+0020)");
+	REASON("{\"text\":\"t\",\"label\":\"a\\tb\"}", JSONL_NEED_LABEL,
+	    "label 'a\\tb' contains white space (U+0009)");
+	REASON("{\"text\":\"t\",\"label\":\"pos\\n\"}", JSONL_NEED_LABEL,
+	    "label 'pos\\n' contains white space (U+000A)");
+	REASON("{\"text\":\"t\",\"label\":\"a\\u00a0b\"}", JSONL_NEED_LABEL,
+	    "label 'a\\u00a0b' contains white space (U+00A0)");
+	REASON("{\"text\":\"t\",\"label\":\"a\xc2\xa0" "b\"}",
+	    JSONL_NEED_LABEL,
+	    "label 'a\\u00a0b' contains white space (U+00A0)");
+	REASON("{\"text\":\"t\",\"label\":\"\\u001b[1mx\"}", JSONL_NEED_LABEL,
+	    "label '\\x1b[1mx' contains a control character (U+001B)");
+	REASON("{\"text\":\"t\",\"label\":\"a\\u200bb\"}", JSONL_NEED_LABEL,
+	    "label 'a\\u200bb' contains an invisible format character "
+	    "(U+200B)");
+	REASON("{\"text\":\"t\",\"label\":\"_error\"}", JSONL_NEED_LABEL,
+	    "label '_error' starts with '_' (reserved for the daemon's "
+	    "envelopes)");
+	REASON("{\"text\":\"t\",\"label\":\""
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\"}", JSONL_NEED_LABEL, "label '"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "' is longer than 64 bytes (65)");
+	/* An empty label is a missing one, as before. */
+	REASON("{\"text\":\"t\",\"label\":\"\"}", JSONL_NEED_LABEL,
+	    "missing 'label'");
+	/* Without JSONL_NEED_LABEL the label is kept as it is. */
+	assert_int_equal(parse("{\"text\":\"t\",\"label\":\"a.b c\"}", 0, &a,
+	    &err), 0);
+	assert_string_equal(a.label, "a.b c");
+	jsonl_article_release(&a);
+	/* Good ones, non-ASCII and escaped alike. */
+	assert_int_equal(parse("{\"text\":\"t\",\"label\":\"\\u00e9conomie\"}",
+	    JSONL_NEED_LABEL, &a, &err), 0);
+	assert_string_equal(a.label, "\xc3\xa9" "conomie");
+	jsonl_article_release(&a);
+	assert_int_equal(parse("{\"text\":\"t\",\"label\":\"centre-left\"}",
+	    JSONL_NEED_LABEL, &a, &err), 0);
+	jsonl_article_release(&a);
+}
+
+static void
+test_parse_reasons(void **state)
+{
+	(void)state;
+	/* Invalid UTF-8 names the byte (from 1) and its value. */
+	REASON("{\"text\":\"caf\xe9\"}", 0, "invalid UTF-8 at byte 13 (0xe9)");
+	REASON("\xef\xbb\xbf\xff{}", 0, "invalid UTF-8 at byte 4 (0xff)");
+	REASON("{\"text\":\"\xc0\xae\"}", 0, "invalid UTF-8 at byte 10 (0xc0)");
+	REASON("{\"text\":\"t\",\"label\":\"\xed\xa0\x80\"}", JSONL_NEED_LABEL,
+	    "invalid UTF-8 at byte 22 (0xed)");
+	/* jansson's own messages, with the input they quote escaped. */
+	REASON("{\"text\": tr\x01ue}", 0,
+	    "not JSON: invalid token near 'tr' (column 11)");
+	REASON("{\"text\": \"a\x01\"}", 0,
+	    "not JSON: control character 0x1 near '\"a' (column 11)");
+	REASON("{\"text\":\"a\\u0000b\"}", 0,
+	    "not JSON: \\u0000 (NUL) in a string (column 18)");
+	REASON("{\"text\":\"\\ud800\"}", 0,
+	    "not JSON: invalid Unicode '\\\\uD800' near "
+	    "'\"\\\\ud800\"' (column 16)");
+}
+
+static void
+test_read_file_reasons(void **state)
+{
+	/* One bad line of each kind after two good ones: line 3 each time. */
+	static const char *const bad[] = {
+		"{\"text\":\"t\",\"label\":\"x\",\"label\":\"y\"}",
+		"{\"text\":\"t\",\"label\":\"a.b\"}",
+		"{\"text\":\"t\",\"label\":\"a\\u00a0b\"}",
+		"{\"text\":\"t\",\"label\":\"_x\"}",
+		"{\"text\":\"t\xff\",\"label\":\"x\"}",
+	};
+	static const char *const reason[] = {
+		"duplicate key \"label\" (column 31)",
+		"label 'a.b' contains '.' (the envelope separator)",
+		"label 'a\\u00a0b' contains white space (U+00A0)",
+		/* (parentheses: one string, not a missing comma) */
+		("label '_x' starts with '_' (reserved for the daemon's "
+		    "envelopes)"),
+		"invalid UTF-8 at byte 11 (0xff)",
+	};
+	struct jsonl_article *a;
+	struct err err;
+	char content[256], want[512], *path;
+	size_t i, n, skipped;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(content, sizeof(content), "%s\n%s\n%s\n%s\n", GOOD_A,
+		    GOOD_B, bad[i], GOOD_C);
+		path = write_file("reason.jsonl", content, strlen(content));
+		err.msg[0] = '\0';
+		assert_int_equal(jsonl_read_file(path, JSONL_NEED_LABEL, 0, &a,
+		    &n, &skipped, NULL, &err), -1);
+		snprintf(want, sizeof(want), "%s:3: %s", path, reason[i]);
+		assert_string_equal(err.msg, want);
+		check_printable(err.msg);
+
+		warn_reset();
+		assert_int_equal(jsonl_read_file(path, JSONL_NEED_LABEL, 1, &a,
+		    &n, &skipped, warn, &err), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(skipped, 1);
+		assert_int_equal(nwarned, 1);
+		snprintf(want, sizeof(want), "%s:3: skipped: %s", path,
+		    reason[i]);
+		assert_string_equal(warned[0], want);
+		warn_reset();
+		jsonl_articles_free(&a, n);
+	}
 }
 
 static void
@@ -401,8 +597,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_duplicates),
+		cmocka_unit_test(test_parse_labels),
+		cmocka_unit_test(test_parse_reasons),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_read_file_bad),
+		cmocka_unit_test(test_read_file_reasons),
 		cmocka_unit_test(test_read_file_many),
 	};
 
