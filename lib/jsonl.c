@@ -3,7 +3,9 @@
  *
  * Training sets are small (thousands to a few hundred thousand lines), so
  * every article of a file is held in memory with its own copies of the
- * strings.  Lines may be of any length (getline).
+ * strings.  Lines are at most JSONL_MAX_LINE bytes; a longer one is read
+ * through in chunks and refused, so memory stays bounded whatever a file
+ * holds.
  *
  * A line is checked for valid UTF-8 before jansson sees it, so that the
  * reason names the byte; jansson then parses it with
@@ -153,6 +155,46 @@ blank(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * getline with a bound: a line longer than JSONL_MAX_LINE is consumed to
+ * its end in chunks, *linecap set to 0 and its length returned; the buffer
+ * then holds nothing of it.
+ */
+static ssize_t
+jsonl_getline(char **line, size_t *linecap, FILE *f)
+{
+	size_t len = 0;
+	int c, too_long = 0;
+
+	while ((c = getc_unlocked(f)) != EOF) {
+		if (!too_long && len + 2 > *linecap) {
+			if (len + 2 > JSONL_MAX_LINE + 1) {
+				too_long = 1;
+			} else {
+				*linecap = *linecap ? *linecap * 2 : 4096;
+				if (*linecap > JSONL_MAX_LINE + 1)
+					*linecap = JSONL_MAX_LINE + 1;
+				*line = xrealloc(*line, *linecap);
+			}
+		}
+		if (!too_long)
+			(*line)[len] = (char)c;
+		len++;
+		if (c == '\n')
+			break;
+	}
+	if (len == 0)
+		return -1;
+	if (too_long) {
+		free(*line);
+		*line = NULL;
+		*linecap = 0;
+	} else {
+		(*line)[len] = '\0';
+	}
+	return (ssize_t)len;
+}
+
 int
 jsonl_read_file(const char *path, unsigned flags, int skip_bad,
     struct jsonl_article **out, size_t *n, size_t *nskipped,
@@ -173,22 +215,31 @@ jsonl_read_file(const char *path, unsigned flags, int skip_bad,
 	if (f == NULL)
 		return err_set(err, "cannot open '%s': %s", path,
 		    strerror(errno));
-	while ((len = getline(&line, &linecap, f)) != -1) {
+	while ((len = jsonl_getline(&line, &linecap, f)) != -1) {
 		struct err e;
 
 		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
+		if (linecap > 0 && len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (blank(line, (size_t)len))
+		if (linecap > 0 && blank(line, (size_t)len))
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 256;
 			arr = xreallocarray(arr, cap, sizeof(*arr));
 		}
-		if (jsonl_parse_article(line, (size_t)len, flags, &arr[*n],
-		    &e) == 0) {
-			(*n)++;
-			continue;
+		if (linecap == 0) {
+			memset(&arr[*n], 0, sizeof(arr[*n]));
+			err_set(&e, "line longer than %zu bytes",
+			    JSONL_MAX_LINE);
+		} else if (jsonl_parse_article(line, (size_t)len, flags,
+		    &arr[*n], &e) == 0) {
+			if (arr[*n].tlen + arr[*n].xlen <= JSONL_MAX_TEXT) {
+				(*n)++;
+				continue;
+			}
+			err_set(&e, "title and text longer than %zu bytes (the "
+			    "daemon refuses such articles: text_too_long)",
+			    JSONL_MAX_TEXT);
 		}
 		jsonl_article_release(&arr[*n]);
 		if (!skip_bad) {

@@ -39,6 +39,14 @@ enum {
 };
 
 /*
+ * The daemon's default limits (msg.h: max_bytes, max_text): an article
+ * that the daemon would refuse is no training example either.  A longer
+ * line is a bad line, read through without being held in memory.
+ */
+#define JSONL_MAX_LINE ((size_t)16 << 20)
+#define JSONL_MAX_TEXT ((size_t)4 << 20)	/* title + text bytes */
+
+/*
  * Parse one line into a (emptied first; release it in any case).  Returns 0,
  * or -1 with a reason that does not include the file or line.  The label is
  * only checked with JSONL_NEED_LABEL.
