@@ -47,6 +47,10 @@ PROGS   = $(BUILD)/newsclass-train $(BUILD)/newsclass $(BUILD)/newsclassd
 
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+# The trainer's modules (training/*.c but its main file), linked into the
+# trainer and the unit tests.
+TRAIN_SRC = $(filter-out training/train.c,$(wildcard training/*.c))
+TRAIN_OBJ = $(TRAIN_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
         bench install deb deb-test clean
@@ -62,7 +66,8 @@ $(BUILD)/libnewsclass.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/newsclass-train: $(BUILD)/obj/training/train.o $(BUILD)/libnewsclass.a
+$(BUILD)/newsclass-train: $(BUILD)/obj/training/train.o $(TRAIN_OBJ) \
+		$(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
@@ -71,10 +76,12 @@ $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
 $(BUILD)/newsclassd: $(BUILD)/obj/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ) \
+		$(TRAIN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJ) \
-		$(BUILD)/libnewsclass.a $(DAEMON_LIBS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Idaemon -Itraining $(ALL_LDFLAGS) -o $@ $< \
+		$(DAEMON_OBJ) $(TRAIN_OBJ) $(BUILD)/libnewsclass.a $(DAEMON_LIBS) \
+		$(LIBS) -lcmocka
 
 # The README's test command: install what is missing, then run everything.
 test: deps
