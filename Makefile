@@ -83,6 +83,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
 		$(DAEMON_OBJ) $(TRAIN_OBJ) $(BUILD)/libnewsclass.a $(DAEMON_LIBS) \
 		$(LIBS) -lcmocka
 
+# report_write from the command line, for tests/cli/test_report.py: the
+# report page from fixture JSON, without a trained bundle.
+REPORT_DRIVER = $(BUILD)/tests/report_driver
+$(REPORT_DRIVER): tests/cli/report_driver.c $(TRAIN_OBJ) $(BUILD)/libnewsclass.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itraining $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 # The README's test command: install what is missing, then run everything.
 test: deps
 	$(MAKE) check
@@ -98,7 +105,7 @@ unit: $(UNIT_BIN)
 
 # CLI and daemon tests: the real programs driven by independent Python
 # clients (pyzmq, msgpack).  PYTEST_ARGS=-k... selects tests.
-integ: $(PROGS)
+integ: $(PROGS) $(REPORT_DRIVER)
 	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q \
 		-p no:cacheprovider $(PYTEST_ARGS) tests/cli tests/integ
 
