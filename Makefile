@@ -145,16 +145,17 @@ valgrind: $(PROGS) $(UNIT_BIN)
 
 # libFuzzer targets need clang.  The code under test is compiled once
 # with coverage and sanitizers (fuzzer-no-link) and linked into each
-# target; a target that needs a daemon module lists its object.
+# target; a target that needs a daemon or trainer module lists its object.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SAN = -fsanitize=address,undefined
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -Idaemon \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -Idaemon -Itraining \
               -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 build/fuzz/fuzz_ackout: build/fuzz/obj/daemon/ackout.o
+build/fuzz/fuzz_report: build/fuzz/obj/training/report.o
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 fuzz: $(FUZZ_BIN)
