@@ -47,6 +47,10 @@ PROGS   = $(BUILD)/newsclass-train $(BUILD)/newsclass $(BUILD)/newsclassd
 
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+# The trainer's modules (training/*.c but its main file), linked into the
+# trainer and the unit tests.
+TRAIN_SRC = $(filter-out training/train.c,$(wildcard training/*.c))
+TRAIN_OBJ = $(TRAIN_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
         bench install deb deb-test clean
@@ -62,8 +66,8 @@ $(BUILD)/libnewsclass.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-TRAIN_SRC = $(wildcard training/*.c)
-$(BUILD)/newsclass-train: $(TRAIN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libnewsclass.a
+$(BUILD)/newsclass-train: $(BUILD)/obj/training/train.o $(TRAIN_OBJ) \
+		$(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
@@ -72,10 +76,19 @@ $(BUILD)/newsclass: $(BUILD)/obj/cli/newsclass.o $(BUILD)/libnewsclass.a
 $(BUILD)/newsclassd: $(BUILD)/obj/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libnewsclass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ) \
+		$(TRAIN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJ) \
-		$(BUILD)/libnewsclass.a $(DAEMON_LIBS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Idaemon -Itraining $(ALL_LDFLAGS) -o $@ $< \
+		$(DAEMON_OBJ) $(TRAIN_OBJ) $(BUILD)/libnewsclass.a $(DAEMON_LIBS) \
+		$(LIBS) -lcmocka
+
+# report_write from the command line, for tests/cli/test_report.py: the
+# report page from fixture JSON, without a trained bundle.
+REPORT_DRIVER = $(BUILD)/tests/report_driver
+$(REPORT_DRIVER): tests/cli/report_driver.c $(TRAIN_OBJ) $(BUILD)/libnewsclass.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itraining $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The README's test command: install what is missing, then run everything.
 test: deps
@@ -92,7 +105,7 @@ unit: $(UNIT_BIN)
 
 # CLI and daemon tests: the real programs driven by independent Python
 # clients (pyzmq, msgpack).  PYTEST_ARGS=-k... selects tests.
-integ: $(PROGS)
+integ: $(PROGS) $(REPORT_DRIVER)
 	NC_BUILD=$(BUILD) NC_SHARED=$(SHARED) $(PYTHON) -m pytest -q \
 		-p no:cacheprovider $(PYTEST_ARGS) tests/cli tests/integ
 
@@ -132,16 +145,17 @@ valgrind: $(PROGS) $(UNIT_BIN)
 
 # libFuzzer targets need clang.  The code under test is compiled once
 # with coverage and sanitizers (fuzzer-no-link) and linked into each
-# target; a target that needs a daemon module lists its object.
+# target; a target that needs a daemon or trainer module lists its object.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SAN = -fsanitize=address,undefined
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -Idaemon \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Ilib -Idaemon -Itraining \
               -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 build/fuzz/fuzz_ackout: build/fuzz/obj/daemon/ackout.o
+build/fuzz/fuzz_report: build/fuzz/obj/training/report.o
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 fuzz: $(FUZZ_BIN)

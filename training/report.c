@@ -89,7 +89,7 @@ struct rep {
 	size_t k;
 	json_t *features, *params, *calib, *files;	/* NULL: absent */
 	json_int_t n_features, n_train, folds, seed;
-	int has_n_features, has_n_train, has_folds, has_seed, has_training;
+	int has_n_features, has_n_train, has_folds, has_seed;
 	int has_cv;
 	double cv_acc, cv_f1;
 	const char *solver, *scheme, *calib_method;
@@ -103,7 +103,6 @@ struct rep {
 	int has_grid;
 	const char **vary;	/* grid keys whose values differ across rows */
 	size_t nvary;
-	int has_test;
 	const char *test_file;
 	struct figures test;
 	int has_test_fig, has_short;
@@ -146,7 +145,8 @@ get_str(json_t *o, const char *key, int required, const char *ctx,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v))
-		return err_set(err, "%s: field '%s' must be a string", ctx, key);
+		return err_set(err, "%s: field '%s' must be a string", ctx,
+		    key);
 	*out = json_string_value(v);
 	return 1;
 }
@@ -179,7 +179,8 @@ get_num(json_t *o, const char *key, int required, const char *ctx,
 	if (v == NULL)
 		return 0;
 	if (!json_is_number(v))
-		return err_set(err, "%s: field '%s' must be a number", ctx, key);
+		return err_set(err, "%s: field '%s' must be a number", ctx,
+		    key);
 	*out = json_number_value(v);
 	return 1;
 }
@@ -451,7 +452,10 @@ parse_grid(json_t *arr, struct rep *r, struct err *err)
 		if (!(g->C > 0))
 			return err_set(err, "%s: 'C' must be positive", c);
 		g->has_acc = rc;
-		json_object_foreach(g->row, key, v) {
+	}
+	/* The other keys, in order of first appearance (no failure here). */
+	for (i = 0; i < n; i++) {
+		json_object_foreach(r->grid[i].row, key, v) {
 			if (is_grid_figure(key))
 				continue;
 			for (j = 0; j < nkeys; j++)
@@ -554,7 +558,7 @@ parse_training(json_t *meta, json_t *t, struct rep *r, struct err *err)
 				return -1;
 		}
 	}
-	/* The newer keys; a JSON object of their own. */
+	/* The newer keys: in training, or else at the top level. */
 	if ((v = training_or_top(meta, t, "solver")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_string(v))
@@ -626,11 +630,9 @@ parse_meta(json_t *meta, struct rep *r, struct err *err)
 	    err) == -1 ||
 	    (r->has_n_features = get_count(meta, "n_features", 0, ctx,
 	    &r->n_features, err)) == -1 ||
-	    (r->has_training = get_type(meta, "training", 0, ctx, JSON_OBJECT,
-	    &t, err)) == -1 ||
+	    get_type(meta, "training", 0, ctx, JSON_OBJECT, &t, err) == -1 ||
 	    parse_training(meta, t, r, err) == -1 ||
-	    (r->has_test = get_type(meta, "test", 0, ctx, JSON_OBJECT, &test,
-	    err)) == -1)
+	    get_type(meta, "test", 0, ctx, JSON_OBJECT, &test, err) == -1)
 		return -1;
 	if (test == NULL)
 		return 0;
@@ -750,9 +752,9 @@ add_pct(struct buf *b, double v)
 static void
 add_bytes(struct buf *b, json_int_t n)
 {
-	if (n < 10000)
+	if (n < 1000)
 		buf_addf(b, "%" JSON_INTEGER_FORMAT " bytes", n);
-	else if (n < 10000000)
+	else if (n < 1000000)
 		buf_addf(b, "%.1f kB", n / 1e3);
 	else
 		buf_addf(b, "%.1f MB", n / 1e6);
@@ -940,6 +942,8 @@ static const char css[] =
 ".legend li{overflow-wrap:anywhere}\n"
 ".sw{display:inline-block;width:22px;height:0;border-top:3px solid;"
 "vertical-align:middle;margin-right:6px}\n"
+".sw.dot{width:8px;height:8px;border:0;border-radius:50%;"
+"background:#afb8c1}\n"
 "details{margin-top:10px}\n"
 "summary{cursor:pointer;color:var(--accent)}\n"
 "footer{color:var(--muted);font-size:12.5px;text-align:center}\n";
@@ -1243,8 +1247,9 @@ sec_confusion(struct rep *r)
 		char attrs[96];
 
 		if (rotate)
-			snprintf(attrs, sizeof(attrs), " transform=\"rotate(-45 "
-			    "%.1f %.1f)\"", x + lf * 0.3, top - 6);
+			snprintf(attrs, sizeof(attrs),
+			    " transform=\"rotate(-45 %.1f %.1f)\"",
+			    x + lf * 0.3, top - 6);
 		else
 			snprintf(attrs, sizeof(attrs),
 			    " text-anchor=\"middle\"");
@@ -1269,8 +1274,9 @@ sec_confusion(struct rep *r)
 			char num[32];
 			size_t digits;
 
-			buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			    "height=\"%.1f\" fill=\"", x, y, cell, cell);
+			buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" "
+			    "width=\"%.1f\" height=\"%.1f\" fill=\"", x, y,
+			    cell, cell);
 			add_blue(b, s);
 			buf_addstr(b, "\" stroke=\"#fff\"><title>true ");
 			esc(b, r->labels[i]);
@@ -1436,9 +1442,7 @@ sec_reliability(struct rep *r)
 		buf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
 		    "text-anchor=\"middle\" class=\"m\">%.1f</text>",
 		    L + i * 0.2 * P, T + P + 16, i * 0.2);
-	buf_addf(b, "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "stroke=\"#8c959f\" stroke-dasharray=\"4 4\"/>\n", L, T + P,
-	    L + P, T);
+	buf_addstr(b, "\n");
 	for (i = 0; i < fg->nrel; i++) {
 		const struct bin *bn = &fg->rel[i];
 		double x = L + bn->lo * P, bw = (bn->hi - bn->lo) * P;
@@ -1463,6 +1467,10 @@ sec_reliability(struct rep *r)
 		add_count(b, bn->n);
 		buf_addstr(b, "</text>\n");
 	}
+	/* The diagonal over the bars, where the eye compares them to it. */
+	buf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"#57606a\" stroke-dasharray=\"4 4\"/>\n", L, T + P,
+	    L + P, T);
 	buf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 	    "class=\"ax\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 	    "y2=\"%.1f\" class=\"ax\"/>\n", L, T + P, L + P, T + P, L, T, L,
@@ -1540,24 +1548,25 @@ sec_length(struct rep *r)
 
 		y = T + P - bk->acc * P;
 		if (bk->n > 0) {
-			buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			    "height=\"%.1f\" fill=\"#4292c6\"><title>",
-			    cx - bw / 2, y, bw, bk->acc * P);
+			buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" "
+			    "width=\"%.1f\" height=\"%.1f\" fill=\"#4292c6\">"
+			    "<title>", cx - bw / 2, y, bw, bk->acc * P);
 			bucket_name(b, bk);
 			buf_addstr(b, " words: ");
 			add_count(b, bk->n);
 			buf_addstr(b, " articles, accuracy ");
 			add_score(b, bk->acc);
 			buf_addf(b, "</title></rect><text x=\"%.1f\" "
-			    "y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">"
-			    "%.3f</text>\n", cx, y - 5, bk->acc);
+			    "y=\"%.1f\" font-size=\"11\" "
+			    "text-anchor=\"middle\">%.3f</text>\n", cx, y - 5,
+			    bk->acc);
 		}
 		buf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
 		    "text-anchor=\"middle\">", cx, T + P + 16);
 		bucket_name(b, bk);
-		buf_addf(b, "</text><text x=\"%.1f\" y=\"%.1f\" font-size="
-		    "\"10\" text-anchor=\"middle\" class=\"m\">n&#8201;=&#8201;",
-		    cx, T + P + 30);
+		buf_addf(b, "</text><text x=\"%.1f\" y=\"%.1f\" "
+		    "font-size=\"10\" text-anchor=\"middle\" class=\"m\">"
+		    "n&#8201;=&#8201;", cx, T + P + 30);
 		add_count(b, bk->n);
 		buf_addstr(b, "</text>\n");
 	}
@@ -1611,14 +1620,21 @@ group_name(struct buf *b, const struct rep *r, json_t *row)
 	}
 }
 
+/* The grid's rows as a table, best macro-F1 first, in a fold. */
 static void
 grid_table(struct rep *r, size_t best)
 {
 	struct buf *b = &r->b;
-	size_t i, j;
+	size_t i, j, *rank = xcalloc(r->ngrid, sizeof(*rank));
 
-	buf_addf(b, "<details><summary>All %zu grid rows</summary>\n"
-	    "<table>\n<thead><tr>", r->ngrid);
+	for (i = 0; i < r->ngrid; i++) {
+		for (j = i; j > 0 && r->grid[rank[j - 1]].f1 < r->grid[i].f1;
+		    j--)
+			rank[j] = rank[j - 1];
+		rank[j] = i;
+	}
+	buf_addf(b, "<details><summary>All %zu grid rows, best first"
+	    "</summary>\n<table>\n<thead><tr><th>Rank</th>", r->ngrid);
 	for (j = 0; j < r->nvary; j++) {
 		buf_addstr(b, "<th>");
 		esc(b, r->vary[j]);
@@ -1627,10 +1643,10 @@ grid_table(struct rep *r, size_t best)
 	buf_addstr(b, "<th>C</th><th>CV accuracy</th><th>CV macro-F1</th>"
 	    "</tr></thead>\n<tbody>\n");
 	for (i = 0; i < r->ngrid; i++) {
-		const struct grid_row *g = &r->grid[i];
+		const struct grid_row *g = &r->grid[rank[i]];
 
-		buf_addstr(b, i == best ? "<tr style=\"font-weight:600\">" :
-		    "<tr>");
+		buf_addf(b, "%s<td>%zu</td>", rank[i] == best ?
+		    "<tr style=\"font-weight:600\">" : "<tr>", i + 1);
 		for (j = 0; j < r->nvary; j++) {
 			json_t *v = json_object_get(g->row, r->vary[j]);
 
@@ -1647,22 +1663,102 @@ grid_table(struct rep *r, size_t best)
 		buf_addstr(b, "</td></tr>\n");
 	}
 	buf_addstr(b, "</tbody>\n</table>\n</details>\n");
+	free(rank);
+}
+
+/* Plot geometry of the grid chart. */
+struct gplot {
+	double L, T, PW, PH;
+	double xlo, xhi, ylo, yhi;	/* log10 C; macro-F1 */
+};
+
+static double
+gx(const struct gplot *p, double C)
+{
+	return p->L + (log10(C) - p->xlo) / (p->xhi - p->xlo) * p->PW;
+}
+
+static double
+gy(const struct gplot *p, double f1)
+{
+	return p->T + p->PH - (f1 - p->ylo) / (p->yhi - p->ylo) * p->PH;
+}
+
+static void
+grid_point(struct rep *r, const struct gplot *p, const struct grid_row *gr,
+    const char *colour, double radius)
+{
+	struct buf *b = &r->b;
+
+	buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\">"
+	    "<title>C = %g, ", gx(p, gr->C), gy(p, gr->f1), radius, colour,
+	    gr->C);
+	group_name(b, r, gr->row);
+	buf_addstr(b, ": macro-F1 ");
+	add_score(b, gr->f1);
+	if (gr->has_acc) {
+		buf_addstr(b, ", accuracy ");
+		add_score(b, gr->acc);
+	}
+	buf_addstr(b, "</title></circle>\n");
+}
+
+/* The axes, their ticks and the grid lines behind the data. */
+static void
+grid_axes(struct rep *r, const struct gplot *p, const double *cs,
+    size_t ncs)
+{
+	struct buf *b = &r->b;
+	double step = nice_step(p->yhi - p->ylo, 5), t;
+	int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9), i;
+
+	for (i = (int)ceil(p->ylo / step - 1e-9);
+	    (t = i * step) <= p->yhi + 1e-12; i++)
+		buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+		    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" y=\"%.1f\" "
+		    "font-size=\"11\" text-anchor=\"end\" class=\"m\">%.*f"
+		    "</text>\n", p->L, p->L + p->PW, gy(p, t), gy(p, t),
+		    p->L - 6, gy(p, t) + 4, dec, t);
+	/* Each C tried, if few; else the powers of ten. */
+	for (i = 0; ncs <= 12 && (size_t)i < ncs; i++)
+		buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+		    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" y=\"%.1f\" "
+		    "font-size=\"11\" text-anchor=\"middle\" class=\"m\">%g"
+		    "</text>\n", gx(p, cs[i]), gx(p, cs[i]), p->T,
+		    p->T + p->PH, gx(p, cs[i]), p->T + p->PH + 16, cs[i]);
+	for (i = (int)ceil(p->xlo); ncs > 12 && i <= p->xhi; i++)
+		buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+		    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" y=\"%.1f\" "
+		    "font-size=\"11\" text-anchor=\"middle\" class=\"m\">%g"
+		    "</text>\n", gx(p, pow(10, i)), gx(p, pow(10, i)), p->T,
+		    p->T + p->PH, gx(p, pow(10, i)), p->T + p->PH + 16,
+		    pow(10, i));
+	buf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "class=\"ax\"/>\n", p->L, p->T + p->PH, p->L + p->PW,
+	    p->T + p->PH);
+	buf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" "
+	    "text-anchor=\"middle\" class=\"m\">C (log scale)</text>\n",
+	    p->L + p->PW / 2, p->T + p->PH + 38);
+	buf_addf(b, "<text x=\"14\" y=\"%.1f\" font-size=\"12\" "
+	    "text-anchor=\"middle\" class=\"m\" transform=\"rotate(-90 14 "
+	    "%.1f)\">CV macro-F1</text>\n", p->T + p->PH / 2,
+	    p->T + p->PH / 2);
 }
 
 /*
- * cv_macro_f1 against C on a log axis, one line per combination of the
- * other settings; the best row is ringed.
+ * cv_macro_f1 against C on a log axis.  Settings tried at several values
+ * of C make one line each; settings tried at one C only (the trainer's
+ * search over feature settings) are grey dots.  The best row is ringed.
  */
 static void
 sec_grid(struct rep *r)
 {
 	struct buf *b = &r->b;
-	const double L = 60, T = 16, PW = 600, PH = 280;
-	const double W = L + PW + 24, H = T + PH + 48;
-	double xlo, xhi, ylo, yhi, step, t, pad;
-	double *cs;
-	size_t i, j, g, best = 0, ncs = 0, *order;
-	int dec;
+	struct gplot p = { 60, 16, 600, 280, 0, 0, 0, 0 };
+	const double W = p.L + p.PW + 24, H = p.T + p.PH + 48;
+	double *cs, pad;
+	size_t i, j, g, best = 0, ncs = 0, nlines = 0, nsingle = 0;
+	size_t *first, *slot, *order;
 
 	section_open(b, "grid", "Cross-validation grid");
 	if (!r->has_grid) {
@@ -1683,36 +1779,46 @@ sec_grid(struct rep *r)
 		section_close(b);
 		return;
 	}
-	xlo = xhi = log10(r->grid[0].C);
-	ylo = yhi = r->grid[0].f1;
+	/* Ranges, the distinct Cs, and which groups make lines. */
+	p.xlo = p.xhi = log10(r->grid[0].C);
+	p.ylo = p.yhi = r->grid[0].f1;
 	cs = xcalloc(r->ngrid, sizeof(*cs));
+	first = xcalloc(r->ngroups, sizeof(*first));
+	slot = xcalloc(r->ngroups, sizeof(*slot));	/* 0: a single C */
+	for (g = 0; g < r->ngroups; g++)
+		first[g] = r->ngrid;
 	for (i = 0; i < r->ngrid; i++) {
 		const struct grid_row *gr = &r->grid[i];
 		double lc = log10(gr->C);
 
-		xlo = lc < xlo ? lc : xlo;
-		xhi = lc > xhi ? lc : xhi;
-		ylo = gr->f1 < ylo ? gr->f1 : ylo;
-		yhi = gr->f1 > yhi ? gr->f1 : yhi;
+		p.xlo = lc < p.xlo ? lc : p.xlo;
+		p.xhi = lc > p.xhi ? lc : p.xhi;
+		p.ylo = gr->f1 < p.ylo ? gr->f1 : p.ylo;
+		p.yhi = gr->f1 > p.yhi ? gr->f1 : p.yhi;
 		if (gr->f1 > r->grid[best].f1)
 			best = i;
 		for (j = 0; j < ncs && cs[j] != gr->C; j++)
 			;
 		if (j == ncs)
 			cs[ncs++] = gr->C;
+		if (first[gr->group] == r->ngrid)
+			first[gr->group] = i;
+		else if (r->grid[first[gr->group]].C != gr->C &&
+		    slot[gr->group] == 0)
+			slot[gr->group] = ++nlines;
 	}
-	pad = xhi - xlo > 0 ? (xhi - xlo) * 0.06 : 0.5;
-	xlo -= pad;
-	xhi += pad;
-	if (yhi - ylo < 0.01) {
-		ylo = (ylo + yhi) / 2 - 0.005;
-		yhi = ylo + 0.01;
+	for (g = 0; g < r->ngroups; g++)
+		nsingle += slot[g] == 0;
+	pad = p.xhi - p.xlo > 0 ? (p.xhi - p.xlo) * 0.06 : 0.5;
+	p.xlo -= pad;
+	p.xhi += pad;
+	if (p.yhi - p.ylo < 0.01) {
+		p.ylo = (p.ylo + p.yhi) / 2 - 0.005;
+		p.yhi = p.ylo + 0.01;
 	}
-	pad = (yhi - ylo) * 0.12;
-	ylo = ylo - pad < 0 ? 0 : ylo - pad;
-	yhi = yhi + pad > 1 ? 1 : yhi + pad;
-	step = nice_step(yhi - ylo, 5);
-	dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+	pad = (p.yhi - p.ylo) * 0.12;
+	p.ylo = p.ylo - pad < 0 ? 0 : p.ylo - pad;
+	p.yhi = p.yhi + pad > 1 ? 1 : p.yhi + pad;
 
 	buf_addstr(b, "<p class=\"note\">");
 	if (r->has_folds)
@@ -1720,8 +1826,7 @@ sec_grid(struct rep *r)
 	else
 		buf_addstr(b, "Cross");
 	buf_addf(b, "-validated macro-F1 of the %zu grid rows against C "
-	    "(log scale); one line per combination of the other settings.  "
-	    "Best: macro-F1 ", r->ngrid);
+	    "(log scale).  Best: macro-F1 ", r->ngrid);
 	add_score(b, r->grid[best].f1);
 	buf_addf(b, " at C&#8201;=&#8201;%g, ", r->grid[best].C);
 	group_name(b, r, r->grid[best].row);
@@ -1729,39 +1834,22 @@ sec_grid(struct rep *r)
 	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
 	    "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
 	    "aria-label=\"cross-validation grid\">\n", W, H, W, H);
-#define GX(c) (L + (log10(c) - xlo) / (xhi - xlo) * PW)
-#define GY(v) (T + PH - ((v) - ylo) / (yhi - ylo) * PH)
-	for (t = ceil(ylo / step - 1e-9) * step; t <= yhi + 1e-12; t += step)
-		buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-		    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" y=\"%.1f\" "
-		    "font-size=\"11\" text-anchor=\"end\" class=\"m\">%.*f"
-		    "</text>\n", L, L + PW, GY(t), GY(t), L - 6, GY(t) + 4,
-		    dec, t);
-	if (ncs <= 12) {
-		for (j = 0; j < ncs; j++)
-			buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-			    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" "
-			    "y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" "
-			    "class=\"m\">%g</text>\n", GX(cs[j]), GX(cs[j]), T,
-			    T + PH, GX(cs[j]), T + PH + 16, cs[j]);
-	} else {
-		for (t = ceil(xlo); t <= xhi; t += 1)
-			buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-			    "y2=\"%.1f\" class=\"gl\"/><text x=\"%.1f\" "
-			    "y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" "
-			    "class=\"m\">%g</text>\n", GX(pow(10, t)),
-			    GX(pow(10, t)), T, T + PH, GX(pow(10, t)),
-			    T + PH + 16, pow(10, t));
-	}
+	grid_axes(r, &p, cs, ncs);
 	free(cs);
-	/* One polyline per group, its points in order of C. */
+	/* The single-C settings first, under the lines. */
+	for (i = 0; i < r->ngrid; i++)
+		if (slot[r->grid[i].group] == 0)
+			grid_point(r, &p, &r->grid[i], "#afb8c1", 3);
+	/* Then a polyline per line group, its points in order of C. */
 	order = xcalloc(r->ngrid, sizeof(*order));
 	for (g = 0; g < r->ngroups; g++) {
-		const char *colour = palette[g % 10];
-		const char *dash = dashes[(g / 10) % 4];
-		size_t n = 0;
+		size_t s = slot[g], n = 0;
+		const char *colour = palette[(s - 1) % 10];
+		const char *dash = dashes[((s - 1) / 10) % 4];
 
-		for (i = 0; i < r->ngrid; i++) {
+		if (s == 0)
+			continue;
+		for (i = first[g]; i < r->ngrid; i++) {
 			if (r->grid[i].group != g)
 				continue;
 			for (j = n; j > 0 && r->grid[order[j - 1]].C >
@@ -1776,49 +1864,35 @@ sec_grid(struct rep *r)
 		    *dash ? "\"" : "");
 		for (j = 0; j < n; j++)
 			buf_addf(b, "%s%.1f,%.1f", j ? " " : "",
-			    GX(r->grid[order[j]].C), GY(r->grid[order[j]].f1));
+			    gx(&p, r->grid[order[j]].C),
+			    gy(&p, r->grid[order[j]].f1));
 		buf_addstr(b, "\"/>\n");
-		for (j = 0; j < n; j++) {
-			const struct grid_row *gr = &r->grid[order[j]];
-
-			buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" "
-			    "fill=\"%s\"><title>C = %g, ", GX(gr->C),
-			    GY(gr->f1), colour, gr->C);
-			group_name(b, r, gr->row);
-			buf_addstr(b, ": macro-F1 ");
-			add_score(b, gr->f1);
-			if (gr->has_acc) {
-				buf_addstr(b, ", accuracy ");
-				add_score(b, gr->acc);
-			}
-			buf_addstr(b, "</title></circle>\n");
-		}
+		for (j = 0; j < n; j++)
+			grid_point(r, &p, &r->grid[order[j]], colour, 3.5);
 	}
 	free(order);
 	buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"none\" "
-	    "stroke=\"#1f2328\" stroke-width=\"1.5\"/>\n",
-	    GX(r->grid[best].C), GY(r->grid[best].f1));
-	buf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "class=\"ax\"/>\n", L, T + PH, L + PW, T + PH);
-	buf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" "
-	    "text-anchor=\"middle\" class=\"m\">C (log scale)</text>\n",
-	    L + PW / 2, T + PH + 38);
-	buf_addf(b, "<text x=\"14\" y=\"%.1f\" font-size=\"12\" "
-	    "text-anchor=\"middle\" class=\"m\" transform=\"rotate(-90 14 "
-	    "%.1f)\">CV macro-F1</text>\n</svg>\n", T + PH / 2, T + PH / 2);
-#undef GX
-#undef GY
+	    "stroke=\"#1f2328\" stroke-width=\"1.5\"/>\n</svg>\n",
+	    gx(&p, r->grid[best].C), gy(&p, r->grid[best].f1));
+
 	buf_addstr(b, "<ul class=\"legend\">\n");
 	for (g = 0; g < r->ngroups; g++) {
-		for (i = 0; r->grid[i].group != g; i++)
-			;
+		if (slot[g] == 0)
+			continue;
 		buf_addf(b, "<li><span class=\"sw\" style=\"border-color:%s;"
-		    "border-top-style:%s\"></span>", palette[g % 10],
-		    (g / 10) % 4 ? "dashed" : "solid");
-		group_name(b, r, r->grid[i].row);
+		    "border-top-style:%s\"></span>",
+		    palette[(slot[g] - 1) % 10],
+		    (slot[g] - 1) / 10 % 4 ? "dashed" : "solid");
+		group_name(b, r, r->grid[first[g]].row);
 		buf_addstr(b, "</li>\n");
 	}
+	if (nsingle)
+		buf_addf(b, "<li><span class=\"sw dot\"></span>%zu setting%s "
+		    "tried at one C only</li>\n", nsingle,
+		    nsingle == 1 ? "" : "s");
 	buf_addstr(b, "</ul>\n");
+	free(first);
+	free(slot);
 	grid_table(r, best);
 	section_close(b);
 }
