@@ -504,12 +504,18 @@ parse_grid(json_t *arr, struct rep *r, struct err *err)
 	return 0;
 }
 
-/* A key of training, or else of the top level: where newer fields live. */
+/*
+ * A key of training, or else of the "model" object (format 2: solver,
+ * scheme, calibration), or else of the top level.
+ */
 static json_t *
 training_or_top(json_t *meta, json_t *training, const char *key)
 {
 	json_t *v = training ? json_object_get(training, key) : NULL;
+	json_t *model = json_object_get(meta, "model");
 
+	if (v == NULL && json_is_object(model))
+		v = json_object_get(model, key);
 	return v ? v : json_object_get(meta, key);
 }
 

@@ -994,6 +994,7 @@ cmd_report(struct opts *o)
 	struct metrics m;
 	struct err err;
 	char *eval = NULL, title[256];
+	const char *base;
 	FILE *f;
 	int rc;
 
@@ -1015,9 +1016,10 @@ cmd_report(struct opts *o)
 		log_error("%s", err.msg);
 		return 2;
 	}
+	base = o->ndata ? strrchr(o->data[0], '/') : NULL;
 	snprintf(title, sizeof(title), "%s %s%s%s", bundle_task(b),
 	    bundle_version(b), o->ndata ? " on " : "", o->ndata ?
-	    o->data[0] : "");
+	    (base ? base + 1 : o->data[0]) : "");
 	rc = 1;
 	if ((f = fopen(o->out, "w")) == NULL) {
 		log_error("cannot write '%s': %s", o->out, strerror(errno));
