@@ -807,7 +807,7 @@ cmd_train(struct opts *o)
 	aug = json_pack("{s:b,s:i}", "short", o->augment_short, "extracts",
 	    o->augment_extracts);
 	json_object_set_new(extra, "training", json_pack(
-	    "{s:o,s:I,s:I,s:o,s:o,s:s,s:o,s:i,s:i,s:{s:f,s:f,s:f},s:o,s:o,s:f}",
+	    "{s:o,s:I,s:I,s:o,s:o,s:s,s:o,s:i,s:i,s:{s:f,s:f,s:f},s:o,s:o}",
 	    "data", files, "n_train", (json_int_t)d.norig, "n_rows",
 	    (json_int_t)d.n, "label_counts", counts, "augment", aug,
 	    "solver", model_solver_name(o->solver), "params",
