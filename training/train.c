@@ -815,8 +815,8 @@ cmd_train(struct opts *o)
 	    (int)o->seed, "cv", "accuracy", s.best.accuracy, "macro_f1",
 	    s.best.macro_f1, "rows_macro_f1", s.best.rows_macro_f1,
 	    "calibration", lin ? json_incref(calj) :
-	    json_null(), "grid", o->grid ? json_incref(s.grid) : json_array(),
-	    "seconds", now_s() - t_start));
+	    json_null(), "grid", o->grid ? json_incref(s.grid) :
+	    json_array()));
 	if (have_test) {
 		const char *base = strrchr(o->test, '/');
 		json_t *fig;
