@@ -95,6 +95,7 @@ linmodel_params_default(struct linmodel_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->solver = &linmodel_solvers[0];
+	p->exact = 1;
 	p->C = 1.0;
 	p->bias = 1.0;
 	p->seed = 1;
@@ -285,7 +286,7 @@ linmodel_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
 	}
 	*out = linmodel_new(p->solver, nr_class, dim, p->bias);
 	nr_w = linmodel_nr_w(nr_class, p->solver);
-	for (i = 0; i < (size_t)prob.n * (size_t)nr_w; i++)
+	for (i = 0; p->exact && i < (size_t)prob.n * (size_t)nr_w; i++)
 		lm->w[i] = linmodel_round(lm->w[i]);
 	for (i = 0; i < (size_t)prob.n; i++)
 		linmodel_put_row(*out, lm->w + i * (size_t)nr_w, lm->label, i);
@@ -598,6 +599,23 @@ const struct linmodel_solver *
 linmodel_solver(const struct linmodel *m)
 {
 	return m->solver;
+}
+
+const double *
+linmodel_weights(const struct linmodel *m)
+{
+	return m->w;
+}
+
+struct linmodel *
+linmodel_from_weights(const struct linmodel_solver *s, int nr_class,
+    size_t nr_feature, double bias, const double *w)
+{
+	struct linmodel *m = linmodel_new(s, nr_class, nr_feature,
+	    bias >= 0 ? bias : -1.0);
+
+	memcpy(m->w, w, (nr_feature + 1) * (size_t)nr_class * sizeof(double));
+	return m;
 }
 
 /* ---- scoring ---- */

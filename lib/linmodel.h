@@ -48,6 +48,7 @@ const char *linmodel_solver_scheme(const struct linmodel_solver *s);
 
 struct linmodel_params {
 	const struct linmodel_solver *solver;
+	int exact;		/* round weights to the file's 9 digits */
 	double C;		/* > 0 */
 	double eps;		/* stopping tolerance; 0: the solver's default */
 	double bias;		/* value of the bias feature; < 0: no bias */
@@ -61,12 +62,23 @@ void linmodel_params_default(struct linmodel_params *p);
 /*
  * Train on n vectors x[i] with classes y[i] in 0..nr_class-1 (every class
  * present) and feature ids below dim.  Deterministic for the same input and
- * seed, but calls srand(): one training at a time per process.  The model
- * belongs to the caller.  -1 with a reason for bad input or parameters.
+ * seed, but calls srand(): one training at a time per process.  Weights are
+ * rounded to the 9 digits the file keeps if p->exact, so that the model and
+ * the same model saved and loaded score alike (cross-validation skips it).
+ * The model belongs to the caller.  -1 with a reason for bad input or parameters.
  */
 int linmodel_train(const struct feat_vec *x, const int *y, size_t n,
     size_t dim, const struct linmodel_params *p, struct linmodel **out,
     struct err *err);
+
+/*
+ * The weight table: (nr_feature + 1) rows of nr_class values, w[f * k + c]
+ * feature f's weight for class c, the last row the bias's.  Borrowed.
+ */
+const double *linmodel_weights(const struct linmodel *m);
+/* A model of the given table (copied), as linmodel_weights lays it out. */
+struct linmodel *linmodel_from_weights(const struct linmodel_solver *s,
+    int nr_class, size_t nr_feature, double bias, const double *w);
 
 /*
  * Load a liblinear model file of at most max_bytes.  Checks the whole file:

@@ -174,6 +174,7 @@ model_params_default(struct model_params *p)
 	p->seed = 1;
 	p->linear = linmodel_solver_find("L2R_L2LOSS_SVC_DUAL");
 	p->bias = 1.0;
+	p->exact = 1;
 }
 
 static int32_t
@@ -1411,6 +1412,7 @@ mlin_train(const struct feat_vec *x, const int *y, size_t n, size_t dim,
 	lp.bias = p->bias;
 	lp.balanced = p->balanced;
 	lp.seed = p->seed;
+	lp.exact = p->exact;
 	if (linmodel_train(x, y, n, dim, &lp, &lin, err) == -1)
 		return -1;
 	*out = mlin_wrap(lin);
@@ -1693,6 +1695,21 @@ model_set_calib(struct model *m, struct calib **c, struct err *err)
 	m->calib = *c;
 	*c = NULL;
 	return 0;
+}
+
+const struct linmodel *
+model_linear(const struct model *m)
+{
+	return m->lin;
+}
+
+struct model *
+model_from_linear(struct linmodel **lin)
+{
+	struct model *m = mlin_wrap(*lin);
+
+	*lin = NULL;
+	return m;
 }
 
 const struct calib *

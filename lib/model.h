@@ -59,6 +59,7 @@ struct model_params {
 	/* liblinear only: */
 	const struct linmodel_solver *linear;	/* default one-vs-rest */
 	double bias;		/* the bias feature's value; < 0: none */
+	int exact;		/* weights as the file keeps them (default) */
 };
 
 void model_params_default(struct model_params *p);
@@ -105,6 +106,13 @@ int model_has_probabilities(const struct model *m);
  * shared.
  */
 int model_set_calib(struct model *m, struct calib **c, struct err *err);
+/*
+ * liblinear models as their weights: the linmodel of a model (NULL for
+ * libsvm's), and a model made of a linmodel (taking *lin, NULLing it).
+ */
+const struct linmodel *model_linear(const struct model *m);
+struct model *model_from_linear(struct linmodel **lin);
+
 /* The calibrator, or NULL. */
 const struct calib *model_calib(const struct model *m);
 

@@ -30,6 +30,7 @@ cv_result_release(struct cv_result *r)
 {
 	free(r->pred);
 	free(r->dec);
+	model_destroy(&r->final);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -214,6 +215,43 @@ out:
 	return rc;
 }
 
+/*
+ * The final model, in a worker: every row, weights into the shared region
+ * as the number of features and then linmodel_weights' table.
+ */
+static int
+cv_final(const struct cv_setup *s, const struct feat_settings *fs,
+    int balanced, double C, double *shm)
+{
+	const struct dataset *d = s->d;
+	struct feat_vec *x = xcalloc(d->n, sizeof(*x));
+	struct model_params p = s->params;
+	struct model *m = NULL;
+	struct err err;
+	size_t i, dim;
+	int rc = -1;
+
+	if ((dim = cv_fold_vectors(s, fs, -1, x)) == 0)
+		goto out;
+	p.balanced = balanced;
+	p.C = C;
+	p.exact = 1;
+	if (model_train(x, d->y, d->n, dim, &p, &m, &err) == -1) {
+		log_error("final model: %s", err.msg);
+		goto out;
+	}
+	shm[0] = (double)dim;
+	memcpy(shm + 1, linmodel_weights(model_linear(m)),
+	    (dim + 1) * d->nlabels * sizeof(double));
+	model_destroy(&m);
+	rc = 0;
+out:
+	for (i = 0; i < d->n; i++)
+		feat_vec_release(&x[i]);
+	free(x);
+	return rc;
+}
+
 /* Counts over every term of every row, once per tokenisation. */
 static int
 cv_counts_build(struct cv_setup *s, const struct feat_settings *fs)
@@ -265,30 +303,42 @@ cv_counts_release(struct cv_counts *c)
 
 int
 cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
-    const double *Cs, size_t nC, struct cv_result *out)
+    const double *Cs, size_t nC, double final_C, struct cv_result *out)
 {
 	const struct dataset *d = s->d;
 	int per_class = s->params.solver == model_solver_find("liblinear");
-	size_t k = d->nlabels, npred = nC * d->n;
+	int want_final = per_class && final_C > 0;
+	size_t k = d->nlabels, npred = nC * d->n, fbytes = 0;
 	size_t bytes = npred * sizeof(int) +
 	    (per_class ? npred * k * sizeof(double) : 0);
-	int running = 0, next = 0, done = 0, failed = 0, status;
-	void *shm;
+	int jobs = s->folds + want_final, running = 0, next = 0, done = 0;
+	int failed = 0, idled = 0, status;
+	void *shm, *fshm = NULL;
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
 	if (cv_counts_build(s, fs) == -1)
 		return -1;
+	if (want_final)
+		fbytes = (1 + (s->counts.nterms + 1) * k) * sizeof(double);
 	shm = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (want_final && shm != MAP_FAILED) {
+		fshm = mmap(NULL, fbytes, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (fshm == MAP_FAILED) {
+			munmap(shm, bytes);
+			shm = MAP_FAILED;
+		}
+	}
 	if (shm == MAP_FAILED) {
 		log_error("cannot map %zu bytes for cross-validation: %s",
-		    bytes, strerror(errno));
+		    bytes + fbytes, strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
-	while (done < s->folds && !failed) {
-		while (running < s->workers && next < s->folds) {
+	while (done < jobs && !failed) {
+		while (running < s->workers && next < jobs) {
 			pid = fork();
 			if (pid == -1) {
 				log_error("cannot fork: %s", strerror(errno));
@@ -296,15 +346,22 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 				break;
 			}
 			if (pid == 0) {
-				int rc = cv_fold(s, fs, balanced, Cs, nC, next,
+				/* The final model, the longest job, first. */
+				int f = next - want_final, rc;
+
+				rc = f < 0 ? cv_final(s, fs, balanced, final_C,
+				    fshm) : cv_fold(s, fs, balanced, Cs, nC, f,
 				    (int *)shm, per_class ? (double *)((char *)
 				    shm + npred * sizeof(int)) : NULL, k);
-
 				fflush(stderr);
 				_exit(rc == 0 ? 0 : 1);
 			}
 			running++;
 			next++;
+		}
+		if (!idled && s->idle != NULL) {
+			idled = 1;
+			s->idle(s->idle_arg);
 		}
 		if (running == 0)
 			break;
@@ -317,13 +374,13 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 		}
 		running--;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			log_error("a cross-validation fold failed");
+			log_error("a cross-validation job failed");
 			failed = 1;
 			continue;
 		}
 		done++;
 		if (s->progress)
-			s->progress(s->progress_arg, done, s->folds);
+			s->progress(s->progress_arg, done, jobs);
 	}
 	while (running > 0 && wait(&status) != -1)
 		running--;
@@ -339,7 +396,17 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 			memcpy(out->dec, (char *)shm + npred * sizeof(int),
 			    npred * k * sizeof(double));
 		}
+		if (want_final) {
+			const double *w = fshm;
+			struct linmodel *lin = linmodel_from_weights(
+			    s->params.linear, (int)k, (size_t)w[0],
+			    s->params.bias, w + 1);
+
+			out->final = model_from_linear(&lin);
+		}
 	}
 	munmap(shm, bytes);
+	if (fshm != NULL)
+		munmap(fshm, fbytes);
 	return failed ? -1 : 0;
 }

@@ -44,6 +44,9 @@ struct cv_setup {
 	void (*progress)(void *arg, int done, int folds);
 	void *progress_arg;
 	int min_df;			/* the least min_df of any run */
+	/* Called once in the parent while the first workers run, or NULL. */
+	void (*idle)(void *arg);
+	void *idle_arg;
 	struct cv_counts counts;	/* cache; release when done */
 };
 
@@ -57,6 +60,7 @@ struct cv_result {
 	size_t n, k, nC;
 	int *pred;
 	double *dec;
+	struct model *final;	/* with final_C > 0: trained on every row */
 };
 
 void cv_result_release(struct cv_result *r);
@@ -68,8 +72,13 @@ void cv_result_release(struct cv_result *r);
 int cv_build_vocab(const struct dataset *d, const int *fold, int f,
     const struct feat_settings *fs, struct feat_vocab **out);
 
-/* -1 (logged) if a fold fails. */
+/*
+ * Run the folds; with final_C > 0 (liblinear only) also train the final
+ * model on every row with that C, as one more job beside the folds, its
+ * features numbered as a vocabulary built on every row numbers them.
+ * -1 (logged) if a job fails.
+ */
 int cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
-    const double *Cs, size_t nC, struct cv_result *out);
+    const double *Cs, size_t nC, double final_C, struct cv_result *out);
 
 #endif

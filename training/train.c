@@ -227,7 +227,26 @@ struct search {
 	struct cv_point best;
 	struct cv_result best_res;	/* of best.C only (nC = 1) */
 	json_t *grid;			/* rows, for meta.json */
+	/*
+	 * Settings fixed beforehand (no grid, liblinear): the final model is
+	 * trained beside the folds, and its vocabulary built meanwhile.
+	 */
+	double final_C;
+	struct model *final;
+	struct feat_vocab *final_vocab;
+	int vocab_failed;
 };
+
+/* While the workers run: the final model's vocabulary. */
+static void
+search_idle(void *arg)
+{
+	struct search *s = arg;
+
+	if (s->final_C > 0 && s->final_vocab == NULL &&
+	    cv_build_vocab(s->d, NULL, -1, &s->o->fs, &s->final_vocab) == -1)
+		s->vocab_failed = 1;
+}
 
 /* Cross-validate candidate k for every C in Cs; keep the best. */
 static int
@@ -240,8 +259,15 @@ search_try(struct search *s, const struct cand *k, const double *Cs,
 	char desc[256], line[400];
 
 	s->prog.t0 = now_s();
-	if (cv_run(&s->setup, &k->fs, k->balanced, Cs, nC, &r) == -1)
+	if (cv_run(&s->setup, &k->fs, k->balanced, Cs, nC, s->final_C,
+	    &r) == -1 || s->vocab_failed) {
+		cv_result_release(&r);
 		return -1;
+	}
+	if (r.final != NULL) {
+		s->final = r.final;
+		r.final = NULL;
+	}
 	for (c = 0; c < nC; c++) {
 		struct cv_point pt;
 		struct metrics m;
@@ -737,7 +763,12 @@ cmd_train(struct opts *o)
 	s.setup.params.probability = 0;
 	s.setup.params.seed = o->seed;
 	s.setup.min_df = o->grid && !o->fixed_mindf ? 1 : o->fs.min_df;
+	s.setup.params.exact = 0;
 	s.setup.progress = progress_fold;
+	s.setup.idle = search_idle;
+	s.setup.idle_arg = &s;
+	if (lin && !o->grid)
+		s.final_C = o->C;
 	s.setup.progress_arg = &s.prog;
 	s.prog.o = o;
 	s.prog.what = o->grid ? "grid" : "cross-validation";
@@ -765,17 +796,32 @@ cmd_train(struct opts *o)
 	s.prog.t0 = now_s();
 	if (o->tty)
 		fprintf(stderr, "training the final model (%s)", desc);
-	if (cv_build_vocab(&d, NULL, -1, &s.best.k.fs, &v) == -1 ||
-	    vectorize_all(&d, d.n, v, 0, &x) == -1)
-		goto out;
 	p = s.setup.params;
 	p.C = s.best.C;
 	p.balanced = s.best.k.balanced;
 	p.probability = 1;
-	if (model_train(x, d.y, d.n, feat_vocab_size(v), &p, &mod,
-	    &err) == -1 || (cal != NULL && model_set_calib(mod, &cal,
-	    &err) == -1)) {
+	p.exact = 1;
+	if (s.final != NULL) {
+		/* Trained beside the folds, on the same vectors. */
+		v = s.final_vocab;
+		s.final_vocab = NULL;
+		mod = s.final;
+		s.final = NULL;
+		if ((size_t)model_max_feature(mod) + 1 != feat_vocab_size(v)) {
+			log_error("final model of %d features for a vocabulary "
+			    "of %zu", (int)model_max_feature(mod) + 1,
+			    feat_vocab_size(v));
+			goto out;
+		}
+	} else if (cv_build_vocab(&d, NULL, -1, &s.best.k.fs, &v) == -1 ||
+	    vectorize_all(&d, d.n, v, 0, &x) == -1 ||
+	    model_train(x, d.y, d.n, feat_vocab_size(v), &p, &mod,
+	    &err) == -1) {
 		log_error("training failed: %s", err.msg);
+		goto out;
+	}
+	if (cal != NULL && model_set_calib(mod, &cal, &err) == -1) {
+		log_error("%s", err.msg);
 		goto out;
 	}
 	if (o->tty)
@@ -880,6 +926,8 @@ out:
 	json_decref(s.grid);
 	free(s.pts);
 	cv_counts_release(&s.setup.counts);
+	model_destroy(&s.final);
+	feat_vocab_destroy(&s.final_vocab);
 	cv_result_release(&s.best_res);
 	calib_destroy(&cal);
 	model_destroy(&mod);
