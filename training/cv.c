@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cv.h"
 #include "log.h"
 #include "xalloc.h"
@@ -262,12 +263,14 @@ cv_counts_build(struct cv_setup *s, const struct feat_settings *fs)
 	struct feat_vocab *v = NULL;
 	struct feat_scratch *sc;
 	struct err err;
+	uint64_t t0;
 	size_t i;
 
 	all.min_df = s->min_df < fs->min_df ? s->min_df : fs->min_df;
 	all.max_features = 0;
 	if (c->x != NULL && memcmp(&c->fs, &all, sizeof(all)) == 0)
 		return 0;
+	t0 = clock_ns();
 	cv_counts_release(c);
 	if (cv_build_vocab(d, NULL, -1, &all, &v) == -1)
 		return -1;
@@ -287,6 +290,9 @@ cv_counts_build(struct cv_setup *s, const struct feat_settings *fs)
 	}
 	feat_scratch_destroy(&sc);
 	feat_vocab_destroy(&v);
+	if (c->x != NULL)
+		log_info("tokenised %zu rows: %zu terms in %.1f s", d->n,
+		    c->nterms, (double)(clock_ns() - t0) / 1e9);
 	return c->x != NULL ? 0 : -1;
 }
 
