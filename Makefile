@@ -10,6 +10,8 @@
 #   make models       retrain the shipped bundles from ../shared/corpora
 #   make run          the daemon in the foreground with the shipped models
 #   make bench        ours vs libsvm vs fastText, and the daemon end to end
+#   make bench-train  training time, peak RSS and accuracy against n: ours vs
+#                     fastText vs scikit-learn (BENCH_TRAIN_SIZES, NC_TRAIN_ARGS)
 #   make soak         a bounded soak (SOAK_SECONDS): RSS and latency over time
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make deb          the Debian packages (debian/) in build/deb, and lintian
@@ -53,7 +55,7 @@ TRAIN_SRC = $(filter-out training/train.c,$(wildcard training/*.c))
 TRAIN_OBJ = $(TRAIN_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test deps check unit integ asan ubsan tsan fuzz models run soak \
-        bench install deb deb-test clean
+        bench bench-train install deb deb-test clean
 .SUFFIXES:
 
 all: $(PROGS)
@@ -185,6 +187,12 @@ $(BUILD)/newsclass-loadgen: $(BUILD)/obj/bench/loadgen.o $(BUILD)/libnewsclass.a
 
 bench: all $(BENCH_BIN)
 	$(PYTHON) scripts/bench $(BUILD) $(SHARED)
+
+# Training at 10k, 100k and 1M items (BENCH_TRAIN_SIZES) and on SIB-200's
+# 164k sentences: one table, also in $(BUILD)/bench-train/results.json.
+# See the header of scripts/bench-train for the data and the settings.
+bench-train: all
+	$(PYTHON) scripts/bench-train $(BUILD) $(SHARED)
 
 # A bounded soak at half the measured full speed: RSS and latency over
 # time.  SOAK_SECONDS (default 600), SOAK_INTERVAL (30).
