@@ -3,7 +3,7 @@
  *
  * The parent tokenises every row once per tokenisation setting into counts
  * over all its terms (feat_count); a worker derives its fold's vectors from
- * them (cv_fold_vectors), so a fold costs O(non-zeros) before the solver.
+ * them (cv_vocab_make, cv_vector), so a fold costs O(non-zeros) before the solver.
  * The parent maps one shared anonymous region for the results (an int and
  * k doubles per row and C: 120 bytes a row for 14 classes) and forks one
  * worker per fold, at most s->workers at once.  A worker writes only the
@@ -62,24 +62,38 @@ out:
 	return rc;
 }
 
+/* A fold's vocabulary as a renumbering of the counts' terms. */
+struct cv_vocab {
+	int32_t *map;		/* counts' term -> fold's term, or -1 */
+	double *idf;		/* by fold's term */
+	size_t n;		/* the fold's terms */
+};
+
+static void
+cv_vocab_release(struct cv_vocab *v)
+{
+	free(v->map);
+	free(v->idf);
+	memset(v, 0, sizeof(*v));
+}
+
 /*
- * The fold's vectors from the counts: its vocabulary is the terms with
- * df >= min_df among its training rows (the max_features most frequent,
- * ties to the earlier term, if set), renumbered in the counts' (byte)
- * order, weighed with its own idf: what feat_builder and feat_vectorize
- * give on those rows, without tokenising again.  Returns the number of
- * terms, or 0 (logged) if none is left.
+ * The vocabulary of the rows not in fold f: the terms with df >= min_df
+ * among them (the max_features most frequent, ties to the earlier term, if
+ * set), renumbered in the counts' (byte) order, with their own idf: what
+ * feat_builder gives on those rows, without tokenising again.  0, or -1
+ * (logged) if no term is left.
  */
-static size_t
-cv_fold_vectors(const struct cv_setup *s, const struct feat_settings *fs,
-    int f, struct feat_vec *x)
+static int
+cv_vocab_make(const struct cv_setup *s, const struct feat_settings *fs,
+    int f, struct cv_vocab *v)
 {
 	const struct cv_counts *c = &s->counts;
-	uint32_t *df = xcalloc(c->nterms ? c->nterms : 1, sizeof(uint32_t));
-	int32_t *map = xcalloc(c->nterms ? c->nterms : 1, sizeof(int32_t));
-	double *idf;
+	size_t nt = c->nterms ? c->nterms : 1;
+	uint32_t *df = xcalloc(nt, sizeof(uint32_t));
 	size_t i, j, m, ntrain = 0, nkept = 0;
 
+	v->map = xcalloc(nt, sizeof(int32_t));
 	for (i = 0; i < c->n; i++) {
 		if (s->fold[i] == f)
 			continue;
@@ -88,8 +102,8 @@ cv_fold_vectors(const struct cv_setup *s, const struct feat_settings *fs,
 			df[c->x[i].idx[j]]++;
 	}
 	for (i = 0; i < c->nterms; i++) {
-		map[i] = df[i] >= (uint32_t)fs->min_df ? 0 : -1;
-		nkept += map[i] == 0;
+		v->map[i] = df[i] >= (uint32_t)fs->min_df ? 0 : -1;
+		nkept += v->map[i] == 0;
 	}
 	if (fs->max_features > 0 && nkept > (size_t)fs->max_features) {
 		/* The threshold df, and how many of the terms at it fit. */
@@ -100,58 +114,97 @@ cv_fold_vectors(const struct cv_setup *s, const struct feat_settings *fs,
 			uint32_t mid = lo + (hi - lo) / 2;
 
 			for (above = 0, i = 0; i < c->nterms; i++)
-				above += map[i] == 0 && df[i] > mid;
+				above += v->map[i] == 0 && df[i] > mid;
 			if (above <= (size_t)fs->max_features)
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
 		for (above = 0, i = 0; i < c->nterms; i++)
-			above += map[i] == 0 && df[i] > lo;
+			above += v->map[i] == 0 && df[i] > lo;
 		room = (size_t)fs->max_features - above;
 		for (i = 0; i < c->nterms; i++) {
-			if (map[i] != 0 || df[i] > lo)
+			if (v->map[i] != 0 || df[i] > lo)
 				continue;
 			if (df[i] == lo && room > 0)
 				room--;
 			else
-				map[i] = -1;
+				v->map[i] = -1;
 		}
 	}
-	idf = xcalloc(c->nterms ? c->nterms : 1, sizeof(double));
+	v->idf = xcalloc(nt, sizeof(double));
 	for (i = 0, m = 0; i < c->nterms; i++)
-		if (map[i] == 0) {
-			idf[m] = log((1.0 + (double)ntrain) /
+		if (v->map[i] == 0) {
+			v->idf[m] = log((1.0 + (double)ntrain) /
 			    (1.0 + (double)df[i])) + 1.0;
-			map[i] = (int32_t)m++;
+			v->map[i] = (int32_t)m++;
 		}
-	for (i = 0; i < c->n; i++) {
-		feat_vec_init(&x[i]);
-		for (j = 0; j < c->x[i].n; j++)
-			if (map[c->x[i].idx[j]] >= 0)
-				x[i].n++;
-		x[i].idx = xreallocarray(NULL, x[i].n ? x[i].n : 1,
-		    sizeof(int32_t));
-		x[i].val = xreallocarray(NULL, x[i].n ? x[i].n : 1,
-		    sizeof(double));
-		x[i].cap = x[i].n;
-		for (x[i].n = 0, j = 0; j < c->x[i].n; j++) {
-			int32_t id = map[c->x[i].idx[j]];
-
-			if (id >= 0) {
-				x[i].idx[x[i].n] = id;
-				x[i].val[x[i].n++] = c->x[i].val[j];
-			}
-		}
-		feat_weigh(fs, idf, &x[i]);
-	}
-	free(idf);
-	free(map);
 	free(df);
-	if (m == 0)
-		log_error("fold %d: no term occurs in at least %d documents",
-		    f + 1, fs->min_df);
-	return m;
+	v->n = m;
+	if (m > 0)
+		return 0;
+	log_error("fold %d: no term occurs in at least %d documents", f + 1,
+	    fs->min_df);
+	cv_vocab_release(v);
+	return -1;
+}
+
+/* Row i's vector over the fold's vocabulary, into x (emptied first). */
+static void
+cv_vector(const struct cv_setup *s, const struct feat_settings *fs,
+    const struct cv_vocab *v, size_t i, struct feat_vec *x)
+{
+	const struct feat_vec *c = &s->counts.x[i];
+	size_t j, n = 0;
+
+	for (j = 0; j < c->n; j++)
+		n += v->map[c->idx[j]] >= 0;
+	if (n > x->cap) {
+		x->idx = xreallocarray(x->idx, n, sizeof(int32_t));
+		x->val = xreallocarray(x->val, n, sizeof(double));
+		x->cap = n;
+	}
+	for (x->n = 0, j = 0; j < c->n; j++) {
+		int32_t id = v->map[c->idx[j]];
+
+		if (id >= 0) {
+			x->idx[x->n] = id;
+			x->val[x->n++] = c->val[j];
+		}
+	}
+	feat_weigh(fs, v->idf, x);
+}
+
+/*
+ * Train on the rows not in fold f (f < 0: every row); their vectors exist
+ * only while the model is trained.
+ */
+static int
+cv_train(const struct cv_setup *s, const struct feat_settings *fs,
+    const struct cv_vocab *v, int f, const struct model_params *p,
+    struct model **out)
+{
+	const struct dataset *d = s->d;
+	struct feat_vec *x = xcalloc(d->n, sizeof(*x));
+	int *y = xcalloc(d->n, sizeof(int));
+	struct err err;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < d->n; i++)
+		if (s->fold[i] != f) {
+			feat_vec_init(&x[n]);
+			cv_vector(s, fs, v, i, &x[n]);
+			y[n++] = d->y[i];
+		}
+	rc = model_train(x, y, n, v->n, p, out, &err);
+	if (rc == -1)
+		log_error("fold %d: %s", f + 1, err.msg);
+	for (i = 0; i < n; i++)
+		feat_vec_release(&x[i]);
+	free(x);
+	free(y);
+	return rc;
 }
 
 /* One fold, in a worker: results into the shared pred and dec. */
@@ -162,56 +215,47 @@ cv_fold(const struct cv_setup *s, const struct feat_settings *fs,
 {
 	const struct dataset *d = s->d;
 	struct model_scratch *ms = model_scratch_new();
-	struct feat_vec *x = xcalloc(d->n, sizeof(*x)), *tx;
-	int *ty = xcalloc(d->n, sizeof(int));
 	struct model_params p = s->params;
-	struct err err;
-	size_t i, c, nt = 0, dim;
+	struct cv_vocab v;
+	struct feat_vec x;
+	size_t i, c;
 	int rc = -1;
 
-	tx = xcalloc(d->n, sizeof(*tx));
-	if ((dim = cv_fold_vectors(s, fs, f, x)) == 0)
-		goto out;
-	for (i = 0; i < d->n; i++)
-		if (s->fold[i] != f) {
-			tx[nt] = x[i];
-			ty[nt++] = d->y[i];
-		}
+	feat_vec_init(&x);
+	if (cv_vocab_make(s, fs, f, &v) == -1)
+		goto out_free;
 	p.balanced = balanced;
 	for (c = 0; c < nC; c++) {
 		struct model *m = NULL;
 
 		p.C = Cs[c];
-		if (model_train(tx, ty, nt, dim, &p, &m, &err) == -1) {
-			log_error("fold %d: %s", f + 1, err.msg);
+		if (cv_train(s, fs, &v, f, &p, &m) == -1)
 			goto out;
-		}
 		for (i = 0; i < d->n; i++) {
 			if (s->fold[i] != f)
 				continue;
+			cv_vector(s, fs, &v, i, &x);
 			if (dec != NULL) {
 				double *row = dec + (c * d->n + i) * k;
 				size_t j, best = 0;
 
-				model_decision_values(m, &x[i], ms, row);
+				model_decision_values(m, &x, ms, row);
 				for (j = 1; j < k; j++)
 					if (row[j] > row[best])
 						best = j;
 				pred[c * d->n + i] = (int)best;
 			} else {
 				pred[c * d->n + i] = model_predict_label(m,
-				    &x[i], ms);
+				    &x, ms);
 			}
 		}
 		model_destroy(&m);
 	}
 	rc = 0;
 out:
-	for (i = 0; i < d->n; i++)
-		feat_vec_release(&x[i]);
-	free(x);
-	free(tx);
-	free(ty);
+	cv_vocab_release(&v);
+out_free:
+	feat_vec_release(&x);
 	model_scratch_destroy(&ms);
 	return rc;
 }
@@ -224,33 +268,25 @@ static int
 cv_final(const struct cv_setup *s, const struct feat_settings *fs,
     int balanced, double C, double *shm)
 {
-	const struct dataset *d = s->d;
-	struct feat_vec *x = xcalloc(d->n, sizeof(*x));
 	struct model_params p = s->params;
 	struct model *m = NULL;
-	struct err err;
-	size_t i, dim;
-	int rc = -1;
+	struct cv_vocab v;
 
-	if ((dim = cv_fold_vectors(s, fs, -1, x)) == 0)
-		goto out;
+	if (cv_vocab_make(s, fs, -1, &v) == -1)
+		return -1;
 	p.balanced = balanced;
 	p.C = C;
 	p.exact = 1;
-	if (model_train(x, d->y, d->n, dim, &p, &m, &err) == -1) {
-		log_error("final model: %s", err.msg);
-		goto out;
+	if (cv_train(s, fs, &v, -1, &p, &m) == -1) {
+		cv_vocab_release(&v);
+		return -1;
 	}
-	shm[0] = (double)dim;
+	shm[0] = (double)v.n;
 	memcpy(shm + 1, linmodel_weights(model_linear(m)),
-	    (dim + 1) * d->nlabels * sizeof(double));
+	    (v.n + 1) * s->d->nlabels * sizeof(double));
 	model_destroy(&m);
-	rc = 0;
-out:
-	for (i = 0; i < d->n; i++)
-		feat_vec_release(&x[i]);
-	free(x);
-	return rc;
+	cv_vocab_release(&v);
+	return 0;
 }
 
 /* Counts over every term of every row, once per tokenisation. */
