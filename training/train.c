@@ -405,13 +405,18 @@ search_run(struct search *s, const double *Cs, size_t nC)
 
 /* ---- calibration ---- */
 
+/* Rows a calibrator is fitted on: beyond this, an even sample of them. */
+#define CALIB_ROWS 200000
+
 /*
- * Fit the calibrator on the cross-validated decision values of every row.
- * Without --calibration, each method is fitted on the even folds and
- * scored on the odd ones and the other way round (rows of one article are
- * in one fold, so never on both sides), and the lower summed negative
- * log-likelihood wins.  The same cross-fitted probabilities give the
- * calibration error of the originals reported as the CV figure.
+ * Fit the calibrator on the cross-validated decision values of every row
+ * (an even sample of CALIB_ROWS of them when there are more: a few
+ * parameters per label need no more).  Without --calibration, each method
+ * is fitted on the even folds and scored on the odd ones and the other way
+ * round (rows of one article are in one fold, so never on both sides), and
+ * the lower summed negative log-likelihood wins.  The same cross-fitted
+ * probabilities give the calibration error of the originals reported as
+ * the CV figure.
  */
 static int
 calibrate(const struct opts *o, const struct dataset *d, const int *fold,
@@ -420,15 +425,29 @@ calibrate(const struct opts *o, const struct dataset *d, const int *fold,
 {
 	static const char *const methods[] = { "platt", "temperature" };
 	const struct calib_method *best = o->calib;
-	double best_nll = INFINITY;
-	size_t mi, h, i, j, k = r->k;
+	size_t stride = (d->n + CALIB_ROWS - 1) / CALIB_ROWS;
+	size_t ns = (d->n + stride - 1) / stride, mi, h, i, j, k = r->k, nh;
+	double best_nll = INFINITY, *sdec, *hdec, *prob;
+	int *sy, *hy, *sfold, rc = -1;
+	unsigned char *sorig;
 	struct err err;
-	double *dec = xcalloc(d->n * k, sizeof(double)), *prob;
-	int *y = xcalloc(d->n, sizeof(int)), rc = -1;
-	size_t *rows = xcalloc(d->n, sizeof(size_t)), nr[2];
 	json_t *nll = json_object();
 
-	prob = xcalloc(d->n * k, sizeof(double));
+	/* The sample: every stride-th row. */
+	sdec = xcalloc(ns * k, sizeof(double));
+	hdec = xcalloc(ns * k, sizeof(double));
+	sy = xcalloc(ns, sizeof(int));
+	hy = xcalloc(ns, sizeof(int));
+	sfold = xcalloc(ns, sizeof(int));
+	sorig = xcalloc(ns, 1);
+	prob = xcalloc(k, sizeof(double));
+	for (i = 0; i < ns; i++) {
+		memcpy(sdec + i * k, r->dec + i * stride * k,
+		    k * sizeof(double));
+		sy[i] = d->y[i * stride];
+		sfold[i] = fold[i * stride];
+		sorig[i] = i * stride < d->norig;
+	}
 	for (mi = 0; mi < sizeof(methods) / sizeof(methods[0]); mi++) {
 		const struct calib_method *m = calib_method_find(methods[mi]);
 		double sum = 0;
@@ -440,46 +459,38 @@ calibrate(const struct opts *o, const struct dataset *d, const int *fold,
 		for (h = 0; h < 2; h++) {
 			struct calib *c;
 
-			for (nr[0] = nr[1] = 0, i = 0; i < d->n; i++) {
-				size_t side = (size_t)(fold[i] % 2 != (int)h);
-
-				if (side == 0) {
-					memcpy(dec + nr[0] * k, r->dec + i * k,
+			for (nh = 0, i = 0; i < ns; i++)
+				if (sfold[i] % 2 == (int)h) {
+					memcpy(hdec + nh * k, sdec + i * k,
 					    k * sizeof(double));
-					y[nr[0]++] = d->y[i];
+					hy[nh++] = sy[i];
 				}
-			}
-			if (nr[0] == 0 || calib_fit(m, dec, y, NULL, nr[0], k,
+			/* All folds of one parity (two folds): fit on all. */
+			if ((nh == 0 || calib_fit(m, hdec, hy, NULL, nh, k, &c,
+			    &err) == -1) && calib_fit(m, sdec, sy, NULL, ns, k,
 			    &c, &err) == -1) {
-				/* Two folds of one parity: fit on all. */
-				if (calib_fit(m, r->dec, d->y, NULL, d->n, k,
-				    &c, &err) == -1) {
-					log_error("%s", err.msg);
-					metrics_release(&met);
-					goto out;
-				}
+				log_error("%s", err.msg);
+				metrics_release(&met);
+				goto out;
 			}
-			for (i = 0; i < d->n; i++) {
-				if ((fold[i] % 2 != (int)h) == 0)
-					continue;
-				calib_apply(c, r->dec + i * k, prob + i * k);
-				sum -= log(fmax(prob[i * k + d->y[i]], 1e-15));
-				if (i < d->norig) {
-					size_t best_j = 0;
+			for (i = 0; i < ns; i++) {
+				size_t best_j = 0;
 
-					for (j = 1; j < k; j++)
-						if (prob[i * k + j] >
-						    prob[i * k + best_j])
-							best_j = j;
-					metrics_add_scored(&met, d->y[i],
-					    (int)best_j, prob[i * k + best_j],
-					    0);
-				}
+				if (sfold[i] % 2 == (int)h)
+					continue;
+				calib_apply(c, sdec + i * k, prob);
+				sum -= log(fmax(prob[sy[i]], 1e-15));
+				for (j = 1; j < k; j++)
+					if (prob[j] > prob[best_j])
+						best_j = j;
+				if (sorig[i])
+					metrics_add_scored(&met, sy[i],
+					    (int)best_j, prob[best_j], 0);
 			}
 			calib_destroy(&c);
 		}
 		metrics_finish(&met);
-		sum /= (double)d->n;
+		sum /= (double)ns;
 		json_object_set_new(nll, methods[mi], json_pack("{s:f,s:f}",
 		    "cv_nll", sum, "cv_ece", met.ece));
 		if (sum < best_nll) {
@@ -489,21 +500,25 @@ calibrate(const struct opts *o, const struct dataset *d, const int *fold,
 		}
 		metrics_release(&met);
 	}
-	if (calib_fit(best, r->dec, d->y, NULL, d->n, k, out, &err) == -1) {
+	if (calib_fit(best, sdec, sy, NULL, ns, k, out, &err) == -1) {
 		log_error("%s", err.msg);
 		goto out;
 	}
 	json_object_set_new(report, "method", json_string(
 	    calib_method_name(best)));
 	json_object_set_new(report, "cv_ece", json_real(*cv_ece));
+	json_object_set_new(report, "rows", json_integer((json_int_t)ns));
 	json_object_set(report, "methods", nll);
 	rc = 0;
 out:
 	json_decref(nll);
-	free(dec);
+	free(sdec);
+	free(hdec);
+	free(sy);
+	free(hy);
+	free(sfold);
+	free(sorig);
 	free(prob);
-	free(y);
-	free(rows);
 	return rc;
 }
 
