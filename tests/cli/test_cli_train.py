@@ -1,14 +1,20 @@
 """newsclass-train train / eval / export on the synthetic corpora."""
 
-import filecmp
 import json
 import subprocess
 
 import pytest
 
 from . import corpus
-from .conftest import (BUNDLE_FILES, SVM_PREDICT, TRAIN, meta, read_jsonl,
-                       run, svm_predict_agreement, train)
+from .conftest import (BUNDLE_FILES, LIBLINEAR_PREDICT, LIBSVM_BUNDLE_FILES,
+                       SVM_PREDICT, TRAIN, liblinear_predict_agreement,
+                       liblinear_predict_rows, meta,
+                       read_jsonl, run, same_bundle, svm_predict_agreement,
+                       train)
+
+# liblinear's values of C in a grid, then libsvm's.
+GRID_C = {"liblinear": [0.03, 0.1, 0.3, 1, 3],
+          "libsvm": [0.1, 0.3, 1, 2, 4, 8, 16]}
 
 
 def test_train_bundle(models, data, tmp_path):
@@ -16,65 +22,157 @@ def test_train_bundle(models, data, tmp_path):
     out = tmp_path / "m" / "topic"
     out.parent.mkdir()
     r = train(tr, out, test=te)
-    # CV and held-out figures on stdout.
-    assert "== 5-fold cross-validation (135 articles)" in r.stdout
+    # CV, calibration and held-out figures on stdout.
+    assert "== 5-fold cross-validation (135 articles, 135 rows)\n" \
+        in r.stdout
+    lines = r.stdout.splitlines()
+    cal = [l for l in lines if l.startswith("calibration ")]
+    assert len(cal) == 1, r.stdout
+    assert cal[0].startswith(("calibration platt, cross-validated ECE ",
+                              "calibration temperature, cross-validated "
+                              "ECE "))
     assert "== held-out test\nn 45  accuracy " in r.stdout
-    assert "macro-F1" in r.stdout
+    figures = [l for l in lines if l.startswith("n 45  accuracy ")]
+    assert len(figures) == 2     # full articles and short form
+    assert all("macro-F1" in l and "  ECE " in l for l in figures)
+    assert "== held-out test, short form (title + first sentence)\n" \
+        in r.stdout
     assert f"== wrote bundle '{out}'" in r.stdout
     # Exactly the three files, nothing left beside the bundle.
     assert {p.name for p in out.iterdir()} == BUNDLE_FILES
     assert [p.name for p in out.parent.iterdir()] == ["topic"]
     m = meta(out)
-    assert m["format"] == 1
+    assert m["format"] == 2
     assert m["task"] == "topic"
     assert m["labels"] == ["economy", "science", "sport"]
     assert m["version"].startswith("b2-")
     assert m["n_features"] == sum(1 for _ in open(out / "vocab.tsv")) - 3
+    model = m["model"]
+    assert {k: model[k] for k in ("solver", "liblinear_solver",
+                                  "scheme")} == {
+        "solver": "liblinear", "liblinear_solver": "L2R_L2LOSS_SVC_DUAL",
+        "scheme": "ovr"}
+    assert set(model) == {"solver", "liblinear_solver", "scheme",
+                          "calibration"}
     t = m["training"]
     assert t["n_train"] == 135
+    assert t["n_rows"] == 135
+    assert t["label_counts"] == {"economy": 45, "science": 45, "sport": 45}
+    assert t["augment"] == {"short": False, "extracts": 0}
+    assert t["solver"] == "liblinear"
     assert t["folds"] == 5
     assert t["data"][0]["file"] == "topic-train.jsonl"
     assert t["data"][0]["bytes"] == tr.stat().st_size
     assert 0.8 <= t["cv"]["accuracy"] <= 1.0
+    assert t["seconds"] >= 0
+    # The calibrator in the model is the one training chose and reported.
+    c = t["calibration"]
+    assert c["method"] == model["calibration"]["method"]
+    assert set(c["methods"]) == {"platt", "temperature"}
+    assert c["cv_ece"] == c["methods"][c["method"]]["cv_ece"]
+    assert 0.0 <= c["cv_ece"] <= 1.0
+    nll = {k: v["cv_nll"] for k, v in c["methods"].items()}
+    assert nll[c["method"]] == min(nll.values())
+    printed = float(cal[0].rsplit(" ", 1)[1])
+    assert cal[0] == f"calibration {c['method']}, cross-validated ECE " \
+        f"{printed:.4f}"
+    assert abs(printed - c["cv_ece"]) <= 5.1e-5
     assert m["test"]["file"] == "topic-test.jsonl"
     assert m["test"]["figures"]["n"] == 45
+    assert 0.0 <= m["test"]["figures"]["ece"] <= 1.0
+    assert set(m["test"]["short_form"]) == {"accuracy", "macro_f1", "ece"}
     # The shared session bundle was trained the same way: same version.
     assert m["version"] == meta(models / "topic")["version"]
 
 
-def test_train_reproducible(data, tmp_path):
+def test_train_libsvm_bundle(libsvm_models, models, data, tmp_path):
+    tr, te = data["topic"]
+    out = tmp_path / "topic"
+    r = train(tr, out, "--solver", "libsvm", test=te)
+    assert "== 5-fold cross-validation (135 articles, 135 rows)\n" \
+        in r.stdout
+    # libsvm brings its own probability estimates: no calibration.
+    assert "calibration" not in r.stdout
+    assert {p.name for p in out.iterdir()} == LIBSVM_BUNDLE_FILES
+    m = meta(out)
+    assert m["format"] == 1
+    assert "model" not in m
+    assert m["training"]["solver"] == "libsvm"
+    assert m["training"]["calibration"] is None
+    assert m["version"] == meta(libsvm_models / "topic")["version"]
+    assert m["version"] != meta(models / "topic")["version"]
+
+
+@pytest.mark.parametrize("solver,files", [("liblinear", BUNDLE_FILES),
+                                          ("libsvm", LIBSVM_BUNDLE_FILES)])
+def test_train_reproducible(data, tmp_path, solver, files):
     tr, te = data["sentiment"]
     a, b = tmp_path / "a" / "sentiment", tmp_path / "b" / "sentiment"
     a.parent.mkdir()
     b.parent.mkdir()
-    train(tr, a, "--C", "2", test=te)
-    train(tr, b, "--C", "2", test=te)
-    for name in BUNDLE_FILES:
-        assert filecmp.cmp(a / name, b / name, shallow=False), name
+    opts = ["--C", "2", "--solver", solver]
+    train(tr, a, *opts, "--workers", "1", test=te)
+    # However many worker processes run the folds.
+    train(tr, b, *opts, "--workers", "2", test=te)
+    assert {p.name for p in a.iterdir()} == files
+    assert same_bundle(a, b, files)
     # Retraining over an existing bundle replaces it atomically with the
     # same bytes and leaves no temporary directory behind.
-    before = {n: (a / n).read_bytes() for n in BUNDLE_FILES}
-    train(tr, a, "--C", "2", test=te)
-    assert {n: (a / n).read_bytes() for n in BUNDLE_FILES} == before
+    before = {n: (a / n).read_bytes() for n in files - {"meta.json"}}
+    meta_before = meta(a)
+    train(tr, a, *opts, test=te)
+    assert {n: (a / n).read_bytes() for n in files - {"meta.json"}} == \
+        before
+    assert meta(a)["version"] == meta_before["version"]
     assert [p.name for p in a.parent.iterdir()] == ["sentiment"]
     # Other settings give another version.
-    train(tr, b, "--C", "0.5", test=te)
+    train(tr, b, "--C", "0.5", "--solver", solver, test=te)
     assert meta(b)["version"] != meta(a)["version"]
 
 
-def test_train_grid(data, tmp_path):
+@pytest.mark.parametrize("solver", ["liblinear", "libsvm"])
+def test_train_grid(data, tmp_path, solver):
     tr, _ = data["sentiment"]
     tiny = tmp_path / "tiny.jsonl"
     corpus.write_jsonl(tiny, read_jsonl(tr)[:36])
     out = tmp_path / "grid"
-    r = train(tiny, out, "--grid", "--folds", "2", "--ngram", "1")
+    r = train(tiny, out, "--grid", "--folds", "2", "--ngram", "1",
+              "--solver", solver)
     lines = [l for l in r.stdout.splitlines() if l.startswith("grid ")]
-    assert len(lines) > 7
+    Cs = GRID_C[solver]
+    assert len(lines) > len(Cs)
     m = meta(out)
     grid = m["training"]["grid"]
     assert len(grid) == len(lines)
-    # The seven values of C for the base settings come first.
-    assert [g["C"] for g in grid[:7]] == [0.1, 0.3, 1, 2, 4, 8, 16]
+    # The values of C for the base settings come first ...
+    assert [g["C"] for g in grid[:len(Cs)]] == Cs
+    first = [g for g in grid[:len(Cs)]
+             if g["cv_macro_f1"] == max(h["cv_macro_f1"]
+                                        for h in grid[:len(Cs)])]
+    # ... then each alternative value of one free setting at a time, in
+    # this order, at the best C so far (the sentiment set has no titles,
+    # so title_weight is not searched, and ngram is fixed).  A setting
+    # still has its first value while the ones before it are searched.
+    dims = ["stem", "negation", "numcmp", "min_df", "min_df", "balanced"]
+    base = grid[0]
+    coord = grid[len(Cs):len(Cs) + len(dims)]
+    tail = grid[len(Cs) + len(dims):]
+    assert len(coord) == len(dims)
+    for j, (g, dim) in enumerate(zip(coord, dims)):
+        assert g["C"] in [f["C"] for f in first]
+        assert g["C"] == coord[0]["C"]
+        assert g[dim] != base[dim], (j, g)
+        for later in dims[j + 1:]:
+            if later != dim:
+                assert g[later] == base[later], (j, later, g)
+        assert g["title_weight"] == base["title_weight"]
+    assert {coord[3]["min_df"], coord[4]["min_df"], base["min_df"]} == \
+        {1, 2, 3}
+    # No point is cross-validated twice before the last pass over C.
+    points = [tuple(sorted((k, v) for k, v in g.items()
+                           if not k.startswith("cv_")))
+              for g in grid[:len(Cs) + len(dims)]]
+    assert len(set(points)) == len(points)
     for g in grid:
         assert 0.0 <= g["cv_accuracy"] <= 1.0
         assert 0.0 <= g["cv_macro_f1"] <= 1.0
@@ -84,9 +182,18 @@ def test_train_grid(data, tmp_path):
     params = m["training"]["params"]
     assert any(all(g[k] == params[k] for k in params) and
                g["cv_macro_f1"] == best for g in grid)
+    # ... then C again, if the best settings are not the first ones.
+    settings = [k for k in base if k not in ("C", "cv_accuracy",
+                                             "cv_macro_f1")]
+    changed = any(params[k] != base[k] for k in settings)
+    assert len(tail) == (len(Cs) if changed else 0)
+    if tail:
+        assert [g["C"] for g in tail] == Cs
+        assert all({k: g[k] for k in settings} ==
+                   {k: tail[0][k] for k in settings} for g in tail)
     assert m["features"]["ngram_max"] == 1
     # Without --grid the grid is recorded as empty.
-    train(tiny, tmp_path / "nogrid", "--folds", "2")
+    train(tiny, tmp_path / "nogrid", "--folds", "2", "--solver", solver)
     assert meta(tmp_path / "nogrid")["training"]["grid"] == []
 
 
@@ -101,8 +208,8 @@ def test_train_json(data, tmp_path):
     assert o["training"] == meta(out)["training"]
     assert o["test"]["figures"]["n"] == 45
     assert set(o["test"]["figures"]) >= {"n", "accuracy", "macro_f1",
-                                        "per_class", "confusion"}
-    assert set(o["test"]["short_form"]) == {"accuracy", "macro_f1"}
+                                        "per_class", "confusion", "ece"}
+    assert set(o["test"]["short_form"]) == {"accuracy", "macro_f1", "ece"}
 
 
 @pytest.mark.parametrize("task", ["topic", "sentiment"])
@@ -153,13 +260,95 @@ def test_eval_json(models, data, task):
                     reason="libsvm's svm-predict is not installed "
                            "(libsvm-tools)")
 @pytest.mark.parametrize("task", ["topic", "sentiment"])
-def test_export_matches_svm_predict(models, data, task, tmp_path):
+def test_export_matches_svm_predict(libsvm_models, data, task, tmp_path):
     _, te = data[task]
-    n, mismatches, maxdiff = svm_predict_agreement(models / task, models,
-                                                   te, tmp_path)
+    n, mismatches, maxdiff = svm_predict_agreement(
+        libsvm_models / task, libsvm_models, te, tmp_path)
     assert n == len(read_jsonl(te))
     assert mismatches == 0
     assert maxdiff <= 1e-6
+
+
+def binary_set(path, items):
+    """The positive and negative items only: a two-class set."""
+    return corpus.write_jsonl(path, [it for it in items
+                                     if it["label"] != "neutral"])
+
+
+@pytest.mark.skipif(not LIBLINEAR_PREDICT.exists(),
+                    reason="liblinear's liblinear-predict is not installed "
+                           "(liblinear-tools)")
+@pytest.mark.parametrize("task,scheme", [("topic", "ovr"),
+                                         ("sentiment", "ovr"),
+                                         ("sentiment", "cs"),
+                                         ("polarity", "ovr"),
+                                         ("polarity", "cs")])
+def test_export_matches_liblinear_predict(data, tmp_path, task, scheme):
+    """liblinear's own liblinear-predict, on our linear.model and our
+    exported vectors, labels every article as newsclass classify does.
+    With temperature scaling the calibrated arg-max is the decision
+    values' arg-max, so the agreement must be exact.  Our probabilities
+    are also recomputed in Python from the two files."""
+    if task == "polarity":
+        tr = binary_set(tmp_path / "polarity-train.jsonl",
+                        read_jsonl(data["sentiment"][0]))
+        te = binary_set(tmp_path / "polarity-test.jsonl",
+                        read_jsonl(data["sentiment"][1]))
+    else:
+        tr, te = data[task]
+    models = tmp_path / "models"
+    models.mkdir()
+    train(tr, models / task, "--calibration", "temperature", "--scheme",
+          scheme, "--folds", "3")
+    m = meta(models / task)
+    assert m["model"]["liblinear_solver"] == \
+        {"ovr": "L2R_L2LOSS_SVC_DUAL", "cs": "MCSVM_CS"}[scheme]
+    assert m["model"]["calibration"]["method"] == "temperature"
+    # Test and training articles: the latter are far from the boundary,
+    # the former not always.
+    for name, path in (("test", te), ("train", tr)):
+        out = tmp_path / name
+        out.mkdir()
+        n, mismatches, maxdiff = liblinear_predict_agreement(
+            models / task, models, path, out)
+        assert n == len(read_jsonl(path))
+        assert mismatches == 0, f"{mismatches} of {n} labels differ"
+        assert maxdiff <= 1e-9
+
+
+@pytest.mark.skipif(not LIBLINEAR_PREDICT.exists(),
+                    reason="liblinear's liblinear-predict is not installed "
+                           "(liblinear-tools)")
+def test_export_platt_probabilities(data, tmp_path):
+    """With Platt's sigmoids the probabilities recomputed in Python from
+    linear.model and meta.json are ours too, and so are the labels."""
+    tr, te = data["topic"]
+    models = tmp_path / "models"
+    models.mkdir()
+    train(tr, models / "topic", "--calibration", "platt", "--folds", "3")
+    cal = meta(models / "topic")["model"]["calibration"]
+    assert cal["method"] == "platt"
+    assert len(cal["A"]) == len(cal["B"]) == 3
+    for name, path in (("test", te), ("train", tr)):
+        out = tmp_path / name
+        out.mkdir()
+        rows, _ = liblinear_predict_rows(models / "topic", models, path,
+                                         out)
+        assert len(rows) == len(read_jsonl(path))
+        for r in rows:
+            assert max(abs(p - q) for p, q in zip(r["scores"],
+                                                  r["probs"])) <= 1e-9
+            # Our label is the arg-max of the probabilities we publish,
+            # liblinear's that of the decision values: they differ only
+            # when the normalised sigmoids re-order a close call.
+            assert r["label"] == argmax(r["probs"])
+            assert r["liblinear"] == argmax(r["dec"])
+        agree = sum(r["label"] == r["liblinear"] for r in rows)
+        assert agree >= 0.95 * len(rows)
+
+
+def argmax(v):
+    return max(range(len(v)), key=lambda i: (v[i], -i))
 
 
 def test_export_format(models, data, tmp_path):
@@ -325,7 +514,7 @@ def test_locale_independent(data, tmp_path, de_locale):
     r = run([TRAIN, "train", "--data", tr, "--test", te, "--out", b,
              "--C", "0.7"], env=dict(clear, **de_locale))
     assert r.returncode == 0, r.stderr
-    for name in BUNDLE_FILES:
-        assert filecmp.cmp(a / name, b / name, shallow=False), name
+    assert {p.name for p in b.iterdir()} == BUNDLE_FILES
+    assert same_bundle(a, b)
     # The figures are written with a decimal point either way.
     assert '"C": 0.7' in (b / "meta.json").read_text()
