@@ -76,6 +76,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnewsclass.a $(DAEMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJ) \
 		$(BUILD)/libnewsclass.a $(DAEMON_LIBS) $(LIBS) -lcmocka
+# test_train_data includes the trainer's training/data.c.
+$(BUILD)/tests/test_train_data: training/data.c training/data.h
 
 # The README's test command: install what is missing, then run everything.
 test: deps
