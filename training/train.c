@@ -608,13 +608,18 @@ hash_file(const char *path, char hex[33], size_t *size)
 static int
 check_out(const char *out, const struct opts *o)
 {
-	char *parent = xstrdup(out), *slash;
+	char *parent, *slash;
 	struct statvfs vfs;
 	struct stat st;
 	off_t need = 0;
 	size_t i;
 	int rc = -1;
 
+	if (*out == '\0') {
+		log_error("--out must name the bundle's directory");
+		return -1;
+	}
+	parent = xstrdup(out);
 	while (strlen(parent) > 1 && parent[strlen(parent) - 1] == '/')
 		parent[strlen(parent) - 1] = '\0';
 	slash = strrchr(parent, '/');
