@@ -39,14 +39,15 @@ LIBSVM_BUNDLE_FILES = {"meta.json", "vocab.tsv", "svm.model"}
 MODEL_FILES = {1: "svm.model", 2: "linear.model"}
 
 
-def run(argv, stdin=None, env=None, timeout=300, binary=False):
-    """Run a program; fail on sanitizer reports.  Returns CompletedProcess
-    with text stdout/stderr (bytes stdout if binary)."""
+def run(argv, stdin=None, env=None, timeout=300, binary=False, cwd=None):
+    """Run a program (in cwd if given); fail on sanitizer reports.  Returns
+    CompletedProcess with text stdout/stderr (bytes stdout if binary)."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
     r = subprocess.run([str(a) for a in argv], input=stdin,
-                       capture_output=True, env=full_env, timeout=timeout)
+                       capture_output=True, env=full_env, timeout=timeout,
+                       cwd=cwd)
     err = r.stderr.decode("utf-8", "replace")
     for mark in SANITIZER_MARKS:
         assert mark not in err, f"{argv[:2]}: sanitizer report:\n{err}"
