@@ -854,8 +854,10 @@ test_load_errors(void **state)
 		    "nr_feature out of range" },
 		{ 4, "nr_feature 2", NULL, 10, "text after the weight table" },
 		{ 4, "nr_feature 4", NULL, 10, "the weight table ends early" },
-		{ 4, "nr_feature 1000", NULL, 10,
-		    "the weight table ends early" },
+		{ 4, "nr_feature 20", NULL, 6,
+		    "the file is too short for its weight table" },
+		{ 4, "nr_feature 2147483646", NULL, 6,
+		    "the file is too short for its weight table" },
 		{ 9, NULL, NULL, 9, "the weight table ends early" },
 		{ 0, NULL, "0 0 0\n", 11, "text after the weight table" },
 		{ 4, NULL, NULL, 4, "expected 'nr_feature'" },
@@ -904,6 +906,61 @@ test_load_errors(void **state)
 	path_in(fx, "missing.model", path, sizeof(path));
 	expect_fail(path, 0, "No such file or directory");
 	expect_fail(fx->dir, 0, "not a regular file");
+}
+
+/*
+ * The header's table size is checked against the file's length before the
+ * table is allocated: a few kilobytes cannot ask for terabytes (which
+ * would end the process, not fail the load).  A file with the fewest
+ * bytes its rows need loads; one byte less does not.
+ */
+static void
+test_load_size_from_header(void **state)
+{
+	struct fixture *fx = *state;
+	char path[128], *text, *p;
+	struct linmodel *m;
+	size_t n;
+	int c;
+	FILE *f;
+
+	path_in(fx, "huge.model", path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("solver_type MCSVM_CS\nnr_class 1024\nlabel", f);
+	for (c = 0; c < 1024; c++)
+		fprintf(f, " %d", c);
+	fputs("\nnr_feature 2147483646\nbias 1\nw\n0 0\n", f);
+	fclose(f);
+	expect_fail(path, 6, "the file is too short for its weight table");
+
+	/* 2 features and a bias, 3 columns: "0 0 0\n" x 3, less the last. */
+	path_in(fx, "min.model", path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("solver_type L2R_L2LOSS_SVC_DUAL\nnr_class 3\nlabel 0 1 2\n"
+	    "nr_feature 2\nbias 1\nw\n0 0 0\n0 0 0\n0 0 7", f);
+	fclose(f);
+	m = expect_load(path);
+	assert_true(linmodel_weight(m, 1, 2) == 0);
+	linmodel_destroy(&m);
+	text = read_file(path, &n);
+	p = strrchr(text, ' ');
+	assert_non_null(p);
+	/* "0 0 0\n0 0 0\n0 07": one byte short, refused before parsing. */
+	memmove(p, p + 1, strlen(p + 1) + 1);
+	write_bytes(path, text, n - 1);
+	expect_fail(path, 6, "the file is too short for its weight table");
+	free(text);
+	/* No rows at all, none needed. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("solver_type L2R_L2LOSS_SVC_DUAL\nnr_class 2\nlabel 0 1\n"
+	    "nr_feature 0\nbias -1\nw", f);
+	fclose(f);
+	m = expect_load(path);
+	assert_int_equal(linmodel_nr_feature(m), 0);
+	linmodel_destroy(&m);
 }
 
 /* A two-class one-vs-rest file has one column; Crammer-Singer two. */
@@ -1096,6 +1153,7 @@ main(void)
 		cmocka_unit_test(test_load_hand),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_two_class),
+		cmocka_unit_test(test_load_size_from_header),
 		cmocka_unit_test(test_load_truncated),
 		cmocka_unit_test(test_load_max_bytes),
 		cmocka_unit_test(test_model_load_meta),
