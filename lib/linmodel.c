@@ -406,6 +406,7 @@ linmodel_parse_header(struct linmodel_reader *r, struct linmodel **out,
 	char val[64], *line, *pos, *end;
 	long k, nf, v;
 	double bias;
+	size_t rows, left;
 	int *label = NULL, c;
 	unsigned char *seen = NULL;
 
@@ -454,6 +455,17 @@ linmodel_parse_header(struct linmodel_reader *r, struct linmodel **out,
 	line = linmodel_line(r);
 	if (line == NULL || strcmp(line, "w") != 0) {
 		linmodel_fail(r, "expected 'w'");
+		goto fail;
+	}
+	/*
+	 * Before the table is allocated: a number takes at least two bytes
+	 * with its separator (the last one, one), so a header cannot make a
+	 * small file ask for more memory than its rows could fill.
+	 */
+	rows = (size_t)nf + (bias >= 0 ? 1 : 0);
+	left = r->pos <= r->end ? (size_t)(r->end - r->pos) : 0;
+	if (rows * (size_t)linmodel_nr_w((int)k, s) * 2 > left + 1) {
+		linmodel_fail(r, "the file is too short for its weight table");
 		goto fail;
 	}
 	*out = linmodel_new(s, (int)k, (size_t)nf, bias >= 0 ? bias : -1.0);

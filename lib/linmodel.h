@@ -19,9 +19,12 @@
  *
  * Files are read and written by this module itself, not by liblinear's
  * load_model/save_model, so nothing touches the process locale and loading
- * may happen on any thread; numbers are written with 17 significant digits
- * and read back exactly.  A loaded linmodel is immutable and may be shared
- * by threads.
+ * may happen on any thread.  Weights are written with 9 significant digits
+ * (the bias value with 17); linmodel_train rounds them to those digits, so
+ * a trained model saved and loaded scores bit for bit alike, while a file
+ * with more digits (liblinear's own) is read exactly but keeps 9 when
+ * saved again.  A loaded linmodel is immutable and may be shared by
+ * threads.
  */
 #ifndef NC_LINMODEL_H
 #define NC_LINMODEL_H

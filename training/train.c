@@ -366,12 +366,18 @@ search_run(struct search *s, const double *Cs, size_t nC)
 		int fixed[7] = { o->fixed_ngram, o->fixed_stem, o->fixed_neg,
 		    o->fixed_numcmp, o->fixed_title || !titles,
 		    o->fixed_mindf, o->fixed_balanced };
+		/*
+		 * The alternatives are to this setting's value before its
+		 * turn: once one wins, that value is not measured again.
+		 * Only this setting differs between start and the best.
+		 */
+		struct cand start = s->best.k;
 		int v;
 
 		if (fixed[dim])
 			continue;
 		for (v = 0; v < 3 && values[dim][v] >= 0; v++) {
-			struct cand k = s->best.k;
+			struct cand k = start;
 			int x = values[dim][v];
 
 			if (dim == 0 && x == 0)
@@ -388,7 +394,8 @@ search_run(struct search *s, const double *Cs, size_t nC)
 			case 5: k.fs.min_df = x; break;
 			default: k.balanced = x; break;
 			}
-			if (memcmp(&k, &s->best.k, sizeof(k)) == 0)
+			if (memcmp(&k, &start, sizeof(k)) == 0 ||
+			    memcmp(&k, &s->best.k, sizeof(k)) == 0)
 				continue;
 			if (search_try(s, &k, &s->best.C, 1) == -1)
 				return -1;
@@ -661,13 +668,18 @@ hash_file(const char *path, char hex[33], size_t *size)
 static int
 check_out(const char *out, const struct opts *o)
 {
-	char *parent = xstrdup(out), *slash;
+	char *parent, *slash;
 	struct statvfs vfs;
 	struct stat st;
 	off_t need = 0;
 	size_t i;
 	int rc = -1;
 
+	if (*out == '\0') {
+		log_error("--out must name the bundle's directory");
+		return -1;
+	}
+	parent = xstrdup(out);
 	while (strlen(parent) > 1 && parent[strlen(parent) - 1] == '/')
 		parent[strlen(parent) - 1] = '\0';
 	slash = strrchr(parent, '/');

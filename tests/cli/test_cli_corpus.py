@@ -1,5 +1,7 @@
 """The SHIPPED models (models/ in the repository) on the shared corpora:
-accuracy floors, and agreement with libsvm's own svm-predict.
+accuracy floors, and agreement with the solver's own tool: libsvm's
+svm-predict for format-1 bundles (svm.model), liblinear's
+liblinear-predict for format-2 bundles (linear.model).
 
 These need $NC_SHARED/corpora (../shared by default), which a clone of the
 repository may not have: then they skip, saying so.
@@ -9,7 +11,8 @@ import json
 
 import pytest
 
-from .conftest import (CORPORA, REPO, SVM_PREDICT, TRAIN, read_jsonl, run,
+from .conftest import (CORPORA, LIBLINEAR_PREDICT, REPO, SVM_PREDICT, TRAIN,
+                       liblinear_predict_agreement, meta, read_jsonl, run,
                        svm_predict_agreement)
 
 SHIPPED = REPO / "models"
@@ -52,14 +55,25 @@ def test_shipped_accuracy(task):
         f"{task}: macro-F1 {o['macro_f1']} below {f1_floor}"
 
 
-@pytest.mark.skipif(not SVM_PREDICT.exists(),
-                    reason="libsvm's svm-predict is not installed "
-                           "(libsvm-tools)")
 @pytest.mark.parametrize("task", sorted(FLOORS))
-def test_shipped_matches_svm_predict(task, tmp_path):
+def test_shipped_matches_solver_tool(task, tmp_path):
     path = corpus_test(task)
-    n, mismatches, maxdiff = svm_predict_agreement(SHIPPED / task, SHIPPED,
-                                                   path, tmp_path)
+    if meta(SHIPPED / task)["format"] == 1:
+        tool, agreement, pmax = SVM_PREDICT, svm_predict_agreement, 1e-6
+    else:
+        tool, agreement, pmax = (LIBLINEAR_PREDICT,
+                                 liblinear_predict_agreement, 1e-9)
+    if not tool.exists():
+        pytest.skip(f"{tool} is not installed (libsvm-tools, "
+                    "liblinear-tools)")
+    n, mismatches, maxdiff = agreement(SHIPPED / task, SHIPPED, path,
+                                       tmp_path)
     assert n == len(read_jsonl(path))
-    assert mismatches == 0, f"{mismatches} of {n} labels differ"
-    assert maxdiff <= 1e-6, f"probabilities differ by up to {maxdiff}"
+    if meta(SHIPPED / task)["format"] == 2 and \
+            meta(SHIPPED / task)["model"]["calibration"]["method"] != \
+            "temperature":
+        # Platt's normalised sigmoids may re-order a close call.
+        assert mismatches <= n // 1000, f"{mismatches} of {n} labels differ"
+    else:
+        assert mismatches == 0, f"{mismatches} of {n} labels differ"
+    assert maxdiff <= pmax, f"probabilities differ by up to {maxdiff}"

@@ -3,10 +3,11 @@
 per-message "explain" key, on the synthetic models of conftest.py.
 
 The explanations are checked against an independent computation in
-Python: the weight vector of each one-vs-one pair summed from the support
-vectors of the bundle's svm.model (libsvm's own file), applied to the
-article's feature vector as `newsclass-train export` writes it, terms
-named by the bundle's vocab.tsv.
+Python, for bundles of both solvers: for liblinear, the label's weight row
+read from the bundle's linear.model; for libsvm, the weight vector of each
+one-vs-one pair summed from the support vectors of its svm.model (libsvm's
+own file); either applied to the article's feature vector as
+`newsclass-train export` writes it, terms named by the bundle's vocab.tsv.
 """
 
 import json
@@ -14,7 +15,8 @@ from collections import defaultdict
 
 import pytest
 
-from .conftest import CLI, TRAIN, meta, read_jsonl, run
+from .conftest import (CLI, TRAIN, meta, read_jsonl, read_linear_model,
+                       run)
 
 
 def classify_lines(models, lines, *opts, ok=True):
@@ -123,12 +125,17 @@ def pair_weights(bundle):
     return order, w
 
 
-def expected_why(bundle, vector, label_index, k):
-    """The k terms with the largest positive contribution to the label."""
+def contributions(bundle, vector, label_index):
+    """{feature id (1-based): contribution to the label} of a vector."""
+    if meta(bundle)["format"] == 2:
+        # liblinear: the feature's value times the label's weight.
+        lm = read_linear_model(bundle / "linear.model")
+        w = lm["w"][label_index]
+        return {idx: val * w[idx - 1] for idx, val in vector.items()
+                if idx <= lm["nr_feature"]}
     order, w = pair_weights(bundle)
-    terms = load_vocab(bundle)
     me = order.index(label_index)
-    out = []
+    out = {}
     for idx, val in vector.items():
         c = 0.0
         for (a, b), wp in w.items():
@@ -136,14 +143,24 @@ def expected_why(bundle, vector, label_index, k):
                 c += wp.get(idx, 0.0)
             elif b == me:
                 c -= wp.get(idx, 0.0)
-        c *= val
-        if c > 0:
-            out.append((terms[idx - 1], c, idx))
+        out[idx] = c * val
+    return out
+
+
+def expected_why(bundle, vector, label_index, k):
+    """The k terms with the largest positive contribution to the label."""
+    terms = load_vocab(bundle)
+    out = [(terms[idx - 1], c, idx) for idx, c in
+           contributions(bundle, vector, label_index).items() if c > 0]
     out.sort(key=lambda t: (-t[1], t[2]))
     return [(t, c) for t, c, _ in out[:k]]
 
 
-def test_explain_matches_model(models, data, tmp_path):
+@pytest.mark.parametrize("solver", ["liblinear", "libsvm"])
+def test_explain_matches_model(request, data, tmp_path, solver):
+    models = request.getfixturevalue(
+        "models" if solver == "liblinear" else "libsvm_models")
+    explained = 0
     for task in ("topic", "sentiment"):
         bundle = models / task
         labels = meta(bundle)["labels"]
@@ -173,6 +190,8 @@ def test_explain_matches_model(models, data, tmp_path):
                     assert abs(g - e) <= 1e-9 * max(1.0, abs(e))
                 assert len(got) <= k
                 assert all(c > 0 for _, c in got)
+                explained += len(got)
+    assert explained > 0
 
 
 def test_explain_key_and_default(models, data):

@@ -101,7 +101,12 @@ def test_installed_files(installed):
         assert os.path.exists(path), path
     models = set(installed["newsclassd-models"])
     for task in ["topic", "sentiment"]:
-        for f in ["meta.json", "vocab.tsv", "svm.model"]:
+        assert f"{MODELS}/{task}/meta.json" in models
+        # The model file by the bundle's format: libsvm's svm.model (1)
+        # or liblinear's linear.model (2).
+        fmt = json.loads(Path(f"{MODELS}/{task}/meta.json").read_text())[
+            "format"]
+        for f in ["vocab.tsv", {1: "svm.model", 2: "linear.model"}[fmt]]:
             assert f"{MODELS}/{task}/{f}" in models
     # /etc/newsclassd/newsclassd.conf is a conffile, pointing at the
     # packaged models; the unit runs the packaged daemon.

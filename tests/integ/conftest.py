@@ -125,11 +125,11 @@ def write_training_set(path, arts, label_key):
                     + "\n")
 
 
-def train(data, out, C="1", seed="1"):
+def train(data, out, C="1", seed="1", solver="liblinear"):
     """Train one bundle into out (atomically replacing it); its version."""
     r = subprocess.run([str(TRAIN), "train", "--data", str(data),
                         "--out", str(out), "--folds", "2", "--C", C,
-                        "--seed", seed],
+                        "--seed", seed, "--solver", solver],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return bundle_version(out)
@@ -138,6 +138,17 @@ def train(data, out, C="1", seed="1"):
 def bundle_version(bundle_dir):
     with open(Path(bundle_dir) / "meta.json", encoding="utf-8") as f:
         return json.load(f)["version"]
+
+
+# meta.json "format" -> the bundle's model file: libsvm's svm.model
+# (format 1), liblinear's linear.model (format 2, the trainer's default).
+MODEL_FILES = {1: "svm.model", 2: "linear.model"}
+
+
+def model_file(bundle_dir):
+    """The bundle's model file, by the format its meta.json gives."""
+    with open(Path(bundle_dir) / "meta.json", encoding="utf-8") as f:
+        return Path(bundle_dir) / MODEL_FILES[json.load(f)["format"]]
 
 
 def bundle_labels(bundle_dir):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from .conftest import DAEMON, SANITIZER_MARKS
+from .conftest import DAEMON, SANITIZER_MARKS, model_file, train
 
 GOOD = """\
 ; a complete configuration
@@ -116,7 +116,7 @@ def test_bad_config_file(tmp_path, models, change, marker, message):
     assert r.stderr.startswith(want), r.stderr
 
 
-def test_bad_models(tmp_path, models):
+def test_bad_models(tmp_path, models, corpus):
     missing = tmp_path / "nothing"
     conf = write_conf(tmp_path, missing)
     r = run_daemon("-n", "-c", conf)
@@ -128,11 +128,27 @@ def test_bad_models(tmp_path, models):
     r = run_daemon("-n", "-m", empty)
     assert r.returncode == 2 and str(empty) in r.stderr
 
+    # A libsvm bundle beside the liblinear ones, for its model file.
+    (tmp_path / "libsvm").mkdir()
+    train(corpus["topic"], tmp_path / "libsvm" / "topic", solver="libsvm")
+    assert model_file(models / "topic").name == "linear.model"
+    mixed = tmp_path / "mixed"
+    shutil.copytree(models, mixed)
+    shutil.rmtree(mixed / "topic")
+    shutil.copytree(tmp_path / "libsvm" / "topic", mixed / "topic")
+    r = run_daemon("-n", "-m", mixed)
+    assert r.returncode == 0, r.stderr
     for part, damage in (("meta.json", "{not json"),
                          ("vocab.tsv", "garbage\n"),
+                         ("linear.model", "solver_type L2R_L2LOSS_SVC_DUAL\n"
+                          "nr_class\n"),
                          ("svm.model", "svm_type c_svc\nkernel_type\n")):
         bad = tmp_path / f"bad-{part}"
         shutil.copytree(models, bad)
+        if part == "svm.model":
+            shutil.rmtree(bad / "topic")
+            shutil.copytree(tmp_path / "libsvm" / "topic", bad / "topic")
+            assert model_file(bad / "topic").name == part
         (bad / "topic" / part).write_text(damage)
         r = run_daemon("-n", "-m", bad)
         assert r.returncode == 2, part

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import zmq
 
-from .conftest import (Daemon, bundle_version, make_articles, pack,
-                       recv_msg, roundtrip, scaled, unpack, wait_for)
+from .conftest import (Daemon, bundle_version, make_articles, model_file,
+                       pack, recv_msg, roundtrip, scaled, unpack, wait_for)
 
 PROBE = {"id": "probe", "title": "Comet", "text": "telescope orbit"}
 
@@ -238,7 +238,7 @@ def test_models_directory_unreadable(unprivileged):
     daemon, models = unprivileged
     push, pull = daemon.push_socket(), daemon.pull_socket()
     versions = versions_of(models)
-    for target in (models, models / "topic" / "svm.model"):
+    for target in (models, model_file(models / "topic")):
         mode = os.stat(target).st_mode & 0o777
         os.chmod(target, 0)
         try:

@@ -14,7 +14,8 @@ import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import (DAEMON, SANITIZER_MARKS, WAIT, bundle_version,
-                       make_articles, pack, recv_n, unpack, wait_for)
+                       make_articles, model_file, pack, recv_n, unpack,
+                       wait_for)
 
 
 def free_port():
@@ -124,7 +125,7 @@ def test_metrics_after_a_stream(daemon_factory, models):
 
     # A reload shows up, and so does a failed one.
     assert d.control({"cmd": "reload"})["ok"] is True
-    (models / "topic" / "svm.model").write_text("garbage\n")
+    model_file(models / "topic").write_text("garbage\n")
     assert d.control({"cmd": "reload"})["ok"] is False
     samples, _ = scrape(port)
     assert samples[("newsclassd_reloads_total", ())] == 1

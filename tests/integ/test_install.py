@@ -1,5 +1,6 @@
 """make install into a staging directory, the systemd unit, and -n on the
 installed configuration."""
+import json
 import os
 import shutil
 import subprocess
@@ -8,6 +9,14 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("NC_BUILD", "build"))
+
+
+def shipped_model_file(task):
+    """The model file of the repository's models/<task>, by the format its
+    meta.json gives: svm.model (1, libsvm) or linear.model (2,
+    liblinear)."""
+    with open(os.path.join(ROOT, "models", task, "meta.json")) as f:
+        return {1: "svm.model", 2: "linear.model"}[json.load(f)["format"]]
 
 
 def run(cmd, **kw):
@@ -32,7 +41,7 @@ def test_layout(staged):
                  "usr/local/share/doc/newsclassd/PROTOCOL.md"]:
         assert (staged / path).exists(), path
     for task in ["topic", "sentiment"]:
-        for f in ["meta.json", "vocab.tsv", "svm.model"]:
+        for f in ["meta.json", "vocab.tsv", shipped_model_file(task)]:
             assert (staged / "usr/local/share/newsclassd/models" / task / f).exists()
     unit = (staged / "lib/systemd/system/newsclassd.service").read_text()
     assert "@PREFIX@" not in unit

@@ -8,8 +8,8 @@ import signal
 import threading
 from collections import Counter
 
-from .conftest import (bundle_version, make_articles, pack, recv_msg,
-                       roundtrip, run_cli, scaled, train, wait_for)
+from .conftest import (bundle_version, make_articles, model_file, pack,
+                       recv_msg, roundtrip, run_cli, scaled, train, wait_for)
 
 
 def result_versions(push, pull):
@@ -67,18 +67,19 @@ def test_failed_reload_keeps_old_models(daemon, models, tmp_path):
     assert "vocab.tsv" in r["error"] and "topic" in r["error"]
     assert result_versions(push, pull) == before
 
-    # A truncated libsvm model, through SIGHUP and through the CLI.
+    # A truncated model file, through SIGHUP and through the CLI.
     cut = tmp_path / "topic.cut"
     shutil.copytree(tmp_path / "topic.good", cut)
-    with open(cut / "svm.model", "r+b") as f:
-        f.truncate(os.path.getsize(cut / "svm.model") // 2)
+    model = model_file(cut)
+    with open(model, "r+b") as f:
+        f.truncate(os.path.getsize(model) // 2)
     swap_in(models, cut, tmp_path / "topic.badvocab.old")
     daemon.signal(signal.SIGHUP)
     wait_for(lambda: daemon.stats()["reload_failures"] == 2,
              what="failed SIGHUP reload")
     r = run_cli("reload", "-C", daemon.control_ep, check=1)
     reply = json.loads(r.stdout)
-    assert reply["ok"] is False and "svm.model" in reply["error"]
+    assert reply["ok"] is False and model.name in reply["error"]
     assert result_versions(push, pull) == before
     st = daemon.stats()
     assert st["reloads"] == 0 and st["reload_failures"] == 3
