@@ -86,9 +86,20 @@ stopwords_destroy(struct stopwords **sp)
 	*sp = NULL;
 }
 
-int
-stopwords_has(const struct stopwords *sw, const char *w, size_t len,
-    uint64_t hash)
+/* Words are short: a loop beats a call to memcmp. */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+static inline int
+has(const struct stopwords *sw, const char *w, size_t len, uint64_t hash)
 {
 	const struct stop_slot *sl;
 	size_t h;
@@ -96,9 +107,38 @@ stopwords_has(const struct stopwords *sw, const char *w, size_t len,
 	for (h = hash & (STOP_SLOTS - 1); (sl = &sw->slot[h])->word != 0;
 	    h = (h + 1) & (STOP_SLOTS - 1))
 		if (sl->hash == hash && sl->len == len &&
-		    memcmp(words[sl->word - 1], w, len) == 0)
+		    same_bytes(words[sl->word - 1], w, len))
 			return 1;
 	return 0;
+}
+
+int
+stopwords_has(const struct stopwords *sw, const char *w, size_t len,
+    uint64_t hash)
+{
+	return has(sw, w, len, hash);
+}
+
+void
+stopwords_mark(const struct stopwords *sw, struct text_tokens *t,
+    uint32_t flag)
+{
+	struct text_token *k;
+	const char *w;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		k = &t->tok[i];
+		w = t->chars.data + k->off;
+		if (w[0] != '!') {
+			if (k->len <= STOPWORDS_LEN_MAX &&
+			    has(sw, w, k->len, k->hash))
+				k->flags |= flag;
+		} else if (k->len >= 2 && k->len <= STOPWORDS_LEN_MAX + 1 &&
+		    has(sw, w + 1, k->len - 1, text_hash(w + 1, k->len - 1))) {
+			k->flags |= flag;
+		}
+	}
 }
 
 size_t

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "text.h"
+
 /* The longest word of the list, in bytes: longer tokens need no lookup. */
 #define STOPWORDS_LEN_MAX 10
 
@@ -31,6 +33,14 @@ void stopwords_destroy(struct stopwords **sp);
  */
 int stopwords_has(const struct stopwords *sw, const char *w, size_t len,
     uint64_t hash);
+
+/*
+ * Set flag in the flags of every token of t that is a stop word, or a
+ * stop word with text.c's "!" negation prefix.  Other tokens are left as
+ * they are.  One call per field: the loop is here, not in the caller.
+ */
+void stopwords_mark(const struct stopwords *sw, struct text_tokens *t,
+    uint32_t flag);
 
 /* The list itself, for tests: word i of stopwords_count(). */
 size_t stopwords_count(void);

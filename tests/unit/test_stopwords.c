@@ -84,12 +84,42 @@ test_lookup(void **state)
 	stopwords_destroy(&sw);	/* NULL is fine */
 }
 
+static void
+test_mark(void **state)
+{
+	static const char text[] = "The bank did not raise the rates; "
+	    "themselves yourselves hadn't 42";
+	static const char *const want = "S.SS.S.SSS.";
+	struct stopwords *sw = stopwords_new();
+	struct text_tokens t;
+	struct err err;
+	size_t i;
+
+	(void)state;
+	text_tokens_init(&t);
+	assert_int_equal(text_tokenize(text, sizeof(text) - 1, TEXT_NEGATION,
+	    &t, &err), 0);
+	/* the bank did not !raise !the !rates | themselves yourselves
+	 * hadn't <num> */
+	assert_int_equal(t.n, strlen(want));
+	t.tok[1].flags |= 1u << 20;	/* other flags are kept */
+	stopwords_mark(sw, &t, 1u << 30);
+	for (i = 0; i < t.n; i++)
+		if (((t.tok[i].flags & (1u << 30)) != 0) != (want[i] == 'S'))
+			fail_msg("token %zu '%s'", i, t.chars.data +
+			    t.tok[i].off);
+	assert_true(t.tok[1].flags & (1u << 20));
+	text_tokens_release(&t);
+	stopwords_destroy(&sw);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
