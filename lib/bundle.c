@@ -9,8 +9,13 @@
  *               task is the name of its directory, so it can be renamed)
  *   version     "b2-" and the first 16 hex digits of a BLAKE2b-256 hash
  *   labels      class names, index = class number in the model file
- *   features    ngram_max, title_weight, negation, numcmp, sublinear_tf,
- *               min_df, max_features (feat_settings with named flags)
+ *   features    ngram_max, title_weight, negation, numcmp, stem,
+ *               [clean_html, clean_boilerplate, stopwords,] sublinear_tf,
+ *               min_df, max_features (feat_settings with named flags);
+ *               the bracketed keys are written only when on (true, true,
+ *               "en"), so a bundle without them is byte for byte what it
+ *               was before they existed and older readers still load it;
+ *               a missing key reads as off
  *   n_features  number of terms in vocab.tsv
  *   model       format 2: the solver, its scheme and the calibrator
  *               (model_meta); absent in format 1, which means libsvm
@@ -264,15 +269,23 @@ bundle_check_parts(const struct bundle_parts *p, struct err *err)
 static json_t *
 bundle_features_json(const struct feat_settings *s)
 {
-	return json_pack("{s:i, s:i, s:b, s:b, s:b, s:b, s:i, s:i}",
+	json_t *o = json_pack("{s:i, s:i, s:b, s:b, s:b}",
 	    "ngram_max", s->ngram_max,
 	    "title_weight", s->title_weight,
 	    "negation", (s->text_flags & TEXT_NEGATION) != 0,
 	    "numcmp", (s->text_flags & TEXT_NUMCMP) != 0,
-	    "stem", (s->text_flags & TEXT_STEM) != 0,
-	    "sublinear_tf", s->sublinear_tf,
-	    "min_df", s->min_df,
-	    "max_features", s->max_features);
+	    "stem", (s->text_flags & TEXT_STEM) != 0);
+
+	if (s->text_flags & TEXT_CLEAN_HTML)
+		json_object_set_new(o, "clean_html", json_true());
+	if (s->text_flags & TEXT_CLEAN_BOILERPLATE)
+		json_object_set_new(o, "clean_boilerplate", json_true());
+	if (s->text_flags & TEXT_STOPWORDS)
+		json_object_set_new(o, "stopwords", json_string("en"));
+	json_object_set_new(o, "sublinear_tf", json_boolean(s->sublinear_tf));
+	json_object_set_new(o, "min_df", json_integer(s->min_df));
+	json_object_set_new(o, "max_features", json_integer(s->max_features));
+	return o;
 }
 
 /* Merge meta_extra's keys into root.  -1 with err on bad extra text. */
@@ -664,18 +677,37 @@ bundle_get_bool(json_t *obj, const char *key, int *out, struct err *err)
 	return 0;
 }
 
+/* "stopwords": absent or false (off), "en" or true (the English list). */
+static int
+bundle_get_stopwords(json_t *obj, int *out, struct err *err)
+{
+	json_t *v = json_object_get(obj, "stopwords");
+
+	*out = 0;
+	if (v == NULL || json_is_false(v))
+		return 0;
+	if (json_is_true(v) || (json_is_string(v) &&
+	    strcmp(json_string_value(v), "en") == 0)) {
+		*out = 1;
+		return 0;
+	}
+	return err_set(err, "meta.json: 'features.stopwords' must be false or "
+	    "\"en\"");
+}
+
 static int
 bundle_parse_features(json_t *root, struct feat_settings *s,
     struct err *err)
 {
 	static const char *const known[] = {
 		"ngram_max", "title_weight", "negation", "numcmp", "stem",
+		"clean_html", "clean_boilerplate", "stopwords",
 		"sublinear_tf", "min_df", "max_features",
 	};
 	json_t *obj = json_object_get(root, "features"), *v;
 	const char *key;
 	size_t i, nk = sizeof(known) / sizeof(known[0]);
-	int negation, numcmp, stem = 0;
+	int negation, numcmp, stem = 0, html = 0, boiler = 0, stop = 0;
 
 	if (!json_is_object(obj))
 		return err_set(err, "meta.json: 'features' must be an object");
@@ -700,12 +732,20 @@ bundle_parse_features(json_t *root, struct feat_settings *s,
 	    bundle_get_int(obj, "features.", "max_features",
 	    &s->max_features, err) == -1)
 		return -1;
-	/* "stem" is optional: bundles without it do not stem. */
-	if (json_object_get(obj, "stem") != NULL &&
-	    bundle_get_bool(obj, "stem", &stem, err) == -1)
+	/* These are optional: bundles without them do not use them. */
+	if ((json_object_get(obj, "stem") != NULL &&
+	    bundle_get_bool(obj, "stem", &stem, err) == -1) ||
+	    (json_object_get(obj, "clean_html") != NULL &&
+	    bundle_get_bool(obj, "clean_html", &html, err) == -1) ||
+	    (json_object_get(obj, "clean_boilerplate") != NULL &&
+	    bundle_get_bool(obj, "clean_boilerplate", &boiler, err) == -1) ||
+	    bundle_get_stopwords(obj, &stop, err) == -1)
 		return -1;
 	s->text_flags = (negation ? TEXT_NEGATION : 0) |
-	    (numcmp ? TEXT_NUMCMP : 0) | (stem ? TEXT_STEM : 0);
+	    (numcmp ? TEXT_NUMCMP : 0) | (stem ? TEXT_STEM : 0) |
+	    (html ? TEXT_CLEAN_HTML : 0) |
+	    (boiler ? TEXT_CLEAN_BOILERPLATE : 0) |
+	    (stop ? TEXT_STOPWORDS : 0);
 	if (feat_settings_check(s, err) == -1)
 		return err_prefix(err, "meta.json: 'features'");
 	return 0;

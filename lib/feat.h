@@ -4,6 +4,11 @@
  * A document is a title and a text.  Both are tokenised (text.h) with the
  * same flags; terms are word unigrams and, with ngram_max = 2, bigrams of
  * adjacent tokens that do not cross a clause break, joined by one space.
+ * Before that, TEXT_CLEAN_HTML cleans both fields of markup and
+ * TEXT_CLEAN_BOILERPLATE drops boilerplate lines from the text (clean.h);
+ * TEXT_STEM stems the tokens; with TEXT_STOPWORDS a stop word's unigram
+ * (stopwords.h) gets no weight, while bigrams that hold it do.  The
+ * vocabulary keeps stop words' unigrams (they key their bigrams).
  * Title occurrences count title_weight times.  A term's weight is
  * (1 + ln tf) * idf with sublinear_tf, else tf * idf, where
  * idf = ln((1 + n_docs) / (1 + df)) + 1; the vector is L2-normalised.
@@ -101,7 +106,9 @@ int32_t feat_vocab_lookup(const struct feat_vocab *v, const char *term,
 
 /*
  * Vectorise one document into out (emptied first), reusing scratch.
- * -1 on invalid UTF-8 in title or text (err names which and where).
+ * -1 on invalid UTF-8 in title or text (err names which and where, as a
+ * byte offset in the field as given; with TEXT_CLEAN_* a field that is
+ * valid once its markup is gone is accepted).
  */
 int feat_vectorize(const struct feat_vocab *v, const char *title, size_t tlen,
     const char *text, size_t xlen, struct feat_scratch *scratch,

@@ -40,10 +40,17 @@
 #include "buf.h"
 #include "err.h"
 
+/*
+ * Flags of text_tokenize, and of struct feat_settings (feat.h), which
+ * applies the others itself: text_tokenize ignores them.
+ */
 enum {
 	TEXT_NEGATION = 1u << 0,
 	TEXT_NUMCMP = 1u << 1,
-	TEXT_STEM = 1u << 2,	/* applied by feat.c: Snowball English stems */
+	TEXT_STEM = 1u << 2,	/* feat.c: Snowball English stems */
+	TEXT_CLEAN_HTML = 1u << 3,	/* feat.c: clean.h CLEAN_HTML first */
+	TEXT_CLEAN_BOILERPLATE = 1u << 4, /* feat.c: CLEAN_BOILERPLATE (text) */
+	TEXT_STOPWORDS = 1u << 5,	/* feat.c: no stop word unigrams */
 };
 
 enum {

@@ -3,21 +3,23 @@
  * weight + normalise, on arbitrary bytes.
  *
  * The input is split into a title and a text (at its first 0x01 byte, if
- * any) and vectorised with six small vocabularies (unigrams; bigrams with
+ * any) and vectorised with nine small vocabularies (unigrams; bigrams with
  * and without max_features pruning; negation and number comparisons on;
- * negation with and without stemming) built once from a fixed training
+ * negation with and without stemming; the same two with stop words;
+ * cleaning of HTML and boilerplate) built once from a fixed training
  * set.  Each vector is checked against a
- * reference written here the slow, obvious way - every unigram and bigram
- * found by its string with a binary search of the sorted terms, counted,
- * weighted, idf, L2 - so the fast path (the hash index and its keys,
- * hashes carried from token to bigram, bigrams of unknown words skipped,
- * prefetching, the counting scratch) must give the same ids and the same
- * values.  feat_vocab_lookup must agree with the binary search.
+ * reference written here the slow, obvious way - the fields cleaned by
+ * clean_text, every unigram (but stop words, found by a scan of the list:
+ * they are terms that get no weight) and bigram found by its string with a binary search of the sorted terms,
+ * counted, weighted, idf, L2 - so the fast path (the hash index and its
+ * keys, hashes carried from token to bigram, bigrams of unknown words
+ * skipped, prefetching, the counting scratch) must give the same ids and
+ * the same values.  feat_vocab_lookup must agree with the binary search.
  * Vectorising again with the same scratch, and with a fresh one, must give
- * the same vector, and so must vectorising the stemmed vocabulary through
+ * the same vector, and so must vectorising each stemmed vocabulary through
  * a link from its unstemmed twin (feat_vectorize_linked).  Invalid UTF-8
- * must fail in both.  A crash, a sanitizer report or a failed check (abort) is
- * a finding.
+ * must fail in both (cleaning may make it valid by removing markup).  A
+ * crash, a sanitizer report or a failed check (abort) is a finding.
  */
 #include <libstemmer.h>
 #include <math.h>
@@ -27,19 +29,23 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clean.h"
 #include "err.h"
 #include "feat.h"
+#include "stopwords.h"
 #include "text.h"
 
-#define NVOCAB 6
+#define NVOCAB 9
 #define PLAIN 4		/* vocab[PLAIN + 1] is vocab[PLAIN] with stemming */
+#define STOP 6		/* the same pair, with stop words */
+#define CLEAN 8		/* cleaning: the fields may be valid only cleaned */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Built once by LLVMFuzzerInitialize; read-only afterwards. */
 static struct feat_vocab *vocab[NVOCAB];
-static struct feat_link *link;
+static struct feat_link *link, *stop_link;
 static struct sb_stemmer *stemmer;
 
 static const char *const train[] = {
@@ -52,6 +58,8 @@ static const char *const train[] = {
 	"東京の株価は下がった。市場は不安定だ",
 	"Wind power shares rose as the year ended",
 	"Stemming: the banks are closing, the banking stocks closed lower",
+	("<p>The <b>bank</b> &amp; the storm</p><script>var x;</script>\n"
+	    "Share this\nRead more\n<p>Shares rose &mdash; not more</p>"),
 };
 
 static void
@@ -84,6 +92,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	st[3].sublinear_tf = 0;
 	st[PLAIN].text_flags = TEXT_NEGATION;
 	st[PLAIN + 1].text_flags = TEXT_NEGATION | TEXT_STEM;
+	st[STOP].text_flags = TEXT_NEGATION | TEXT_STOPWORDS;
+	st[STOP + 1].text_flags = TEXT_NEGATION | TEXT_STOPWORDS | TEXT_STEM;
+	st[CLEAN].text_flags = TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE;
 	for (k = 0; k < NVOCAB; k++) {
 		struct feat_builder *b = feat_builder_new(&st[k]);
 
@@ -95,6 +106,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	link = feat_link_new(vocab[PLAIN], vocab[PLAIN + 1]);
 	check(link != NULL, "no link between twins");
+	stop_link = feat_link_new(vocab[STOP], vocab[STOP + 1]);
+	check(stop_link != NULL, "no link between twins with stop words");
 	check(feat_link_new(vocab[0], vocab[PLAIN + 1]) == NULL &&
 	    feat_link_new(vocab[PLAIN + 1], vocab[PLAIN]) == NULL,
 	    "a link between vocabularies that are not twins");
@@ -140,6 +153,23 @@ ref_stem(const struct text_tokens *t, struct text_tokens *out)
 	}
 }
 
+/* Is w[0..len) (a "!" prefix aside) in the stop word list?  A scan. */
+static int
+ref_is_stop(const char *w, size_t len)
+{
+	size_t i;
+	const char *sw;
+
+	if (len > 0 && w[0] == '!') {
+		w++;
+		len--;
+	}
+	for (i = 0; (sw = stopwords_word(i)) != NULL; i++)
+		if (strlen(sw) == len && memcmp(sw, w, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* The id of term[0..len) by binary search of the sorted terms, or -1. */
 static int32_t
 ref_lookup(const struct feat_vocab *v, const char *term, size_t len)
@@ -168,10 +198,13 @@ ref_lookup(const struct feat_vocab *v, const char *term, size_t len)
 	return id;
 }
 
-/* Count every term of one field by its string, as the reference. */
+/*
+ * Count every term of one field by its string, as the reference; stop[i]
+ * (if stop) says token i's word is a stop word.
+ */
 static void
 ref_count(const struct feat_vocab *v, const struct text_tokens *t,
-    double weight, double *count, struct buf *key)
+    const char *stop, double weight, double *count, struct buf *key)
 {
 	const struct feat_settings *st = feat_vocab_settings(v);
 	size_t i;
@@ -181,7 +214,7 @@ ref_count(const struct feat_vocab *v, const struct text_tokens *t,
 		const struct text_token *a = &t->tok[i], *b;
 
 		id = ref_lookup(v, t->chars.data + a->off, a->len);
-		if (id >= 0)
+		if (id >= 0 && (stop == NULL || !stop[i]))
 			count[id] += weight;
 		if (st->ngram_max < 2 || i + 1 == t->n)
 			continue;
@@ -205,18 +238,43 @@ check_reference(const struct feat_vocab *v, const char *title, size_t tlen,
 {
 	const struct feat_settings *st = feat_vocab_settings(v);
 	size_t n = feat_vocab_size(v), i, k = 0;
+	unsigned tf = st->text_flags & (TEXT_NEGATION | TEXT_NUMCMP);
 	struct text_tokens tt, xt;
 	double *count = calloc(n, sizeof(double)), norm = 0.0;
-	struct buf key;
+	char *tstop = NULL, *xstop = NULL;
+	struct buf key, ct, cx;
 	struct err err;
 
 	check(count != NULL, "out of memory");
 	text_tokens_init(&tt);
 	text_tokens_init(&xt);
 	buf_init(&key);
-	check(text_tokenize(title, tlen, st->text_flags, &tt, &err) == 0 &&
-	    text_tokenize(text, xlen, st->text_flags, &xt, &err) == 0,
+	buf_init(&ct);
+	buf_init(&cx);
+	if (st->text_flags & TEXT_CLEAN_HTML) {
+		check(clean_text(title, tlen, CLEAN_HTML, &ct, &err) == 0 &&
+		    clean_text(text, xlen, CLEAN_HTML | ((st->text_flags &
+		    TEXT_CLEAN_BOILERPLATE) ? CLEAN_BOILERPLATE : 0), &cx,
+		    &err) == 0, "cannot clean");
+		title = ct.data;
+		tlen = ct.len;
+		text = cx.data;
+		xlen = cx.len;
+	}
+	check(text_tokenize(title, tlen, tf, &tt, &err) == 0 &&
+	    text_tokenize(text, xlen, tf, &xt, &err) == 0,
 	    "the reference cannot tokenise what feat_vectorize took");
+	if (st->text_flags & TEXT_STOPWORDS) {
+		tstop = calloc(tt.n + 1, 1);
+		xstop = calloc(xt.n + 1, 1);
+		check(tstop != NULL && xstop != NULL, "out of memory");
+		for (i = 0; i < tt.n; i++)
+			tstop[i] = (char)ref_is_stop(tt.chars.data +
+			    tt.tok[i].off, tt.tok[i].len);
+		for (i = 0; i < xt.n; i++)
+			xstop[i] = (char)ref_is_stop(xt.chars.data +
+			    xt.tok[i].off, xt.tok[i].len);
+	}
 	if (st->text_flags & TEXT_STEM) {
 		struct text_tokens words = tt;
 
@@ -228,8 +286,8 @@ check_reference(const struct feat_vocab *v, const char *title, size_t tlen,
 		ref_stem(&words, &xt);
 		text_tokens_release(&words);
 	}
-	ref_count(v, &tt, st->title_weight, count, &key);
-	ref_count(v, &xt, 1, count, &key);
+	ref_count(v, &tt, tstop, st->title_weight, count, &key);
+	ref_count(v, &xt, xstop, 1, count, &key);
 	for (i = 0; i < n; i++) {
 		if (count[i] == 0)
 			continue;
@@ -248,6 +306,10 @@ check_reference(const struct feat_vocab *v, const char *title, size_t tlen,
 		k++;
 	}
 	check(k == got->n, "a term the reference does not have");
+	free(tstop);
+	free(xstop);
+	buf_release(&ct);
+	buf_release(&cx);
 	buf_release(&key);
 	text_tokens_release(&xt);
 	text_tokens_release(&tt);
@@ -283,7 +345,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		feat_vec_init(&v[k]);
 		rc[k] = feat_vectorize(vocab[k], s, tlen, text, xlen, shared,
 		    &v[k], &err);
-		check(rc[k] == rc[0], "vocabularies disagree on validity");
+		check(rc[k] == rc[0] || (k == CLEAN && rc[0] != 0),
+		    "vocabularies disagree on validity");
 	}
 	for (k = 0; k < NVOCAB && rc[0] == 0; k++) {
 		struct feat_scratch *one = feat_scratch_new();
@@ -297,14 +360,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "a fresh scratch gives another vector");
 		feat_scratch_destroy(&one);
 	}
-	if (rc[0] == 0) {	/* through the link, after its source */
+	for (k = PLAIN; k <= STOP && rc[0] == 0; k += STOP - PLAIN) {
+		/* Through the link, after its source. */
 		struct feat_scratch *one = feat_scratch_new();
 
 		feat_scratch_new_doc(one);
-		check(feat_vectorize(vocab[PLAIN], s, tlen, text, xlen, one,
+		check(feat_vectorize(vocab[k], s, tlen, text, xlen, one,
 		    &again, &err) == 0 && feat_vectorize_linked(
-		    vocab[PLAIN + 1], link, s, tlen, text, xlen, one, &fresh,
-		    &err) == 0 && same_vec(&v[PLAIN + 1], &fresh),
+		    vocab[k + 1], k == PLAIN ? link : stop_link, s, tlen, text,
+		    xlen, one, &fresh, &err) == 0 &&
+		    same_vec(&v[k + 1], &fresh),
 		    "a linked vocabulary gives another vector");
 		feat_scratch_destroy(&one);
 	}

@@ -3,6 +3,9 @@
  * version hash, atomic replacement, every kind of damaged bundle, and
  * labels and directory names that break the rules of label.h.
  *
+ * The feature flags that cleaning and stop words add are written only when
+ * on, read back as written, and count in the version.
+ *
  * The corpus is synthetic: three "topics" with disjoint word lists plus
  * shared filler words, documents drawn with a fixed-seed generator
  * (DATA_SEED, printed at the start).  Each corrupt-bundle case copies the
@@ -26,6 +29,7 @@
 #include "bundle.h"
 #include "feat.h"
 #include "model.h"
+#include "text.h"
 
 #define DATA_SEED 7771u
 #define NCLASS 3
@@ -896,6 +900,103 @@ test_bad_task_name(void **state)
 	free(dir);
 }
 
+/*
+ * Cleaning and stop words: written as "clean_html": true,
+ * "clean_boilerplate": true, "stopwords": "en" when on, absent when off
+ * (the good bundle), read back into the same flags; they change the
+ * version, and a written false or true is read like absence or "en".
+ */
+static void
+test_feature_flags(void **state)
+{
+	static const unsigned flags[] = {
+		TEXT_CLEAN_HTML, TEXT_CLEAN_BOILERPLATE, TEXT_STOPWORDS,
+		TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE | TEXT_STOPWORDS,
+	};
+	static const char *const keys[] = {
+		"\"clean_html\": true", "\"clean_boilerplate\": true",
+		"\"stopwords\": \"en\"",
+	};
+	struct fixture *fx = *state;
+	struct feat_settings st;
+	struct bundle_parts p;
+	struct bundle *good = NULL, *b = NULL;
+	struct feat_vocab *vocab;
+	struct model *model;
+	char *dir, *path, *text, *edited;
+	struct err err;
+	size_t i;
+
+	assert_int_equal(bundle_load(fx->good, &good, &err), 0);
+	assert_null(strstr(bundle_meta_json(good), "clean_"));
+	assert_null(strstr(bundle_meta_json(good), "stopwords"));
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		feat_settings_default(&st);
+		st.text_flags |= flags[i];
+		train(fx, &st, 1.0, &vocab, &model);
+		p = parts_of(fx, NULL);
+		p.vocab = vocab;
+		p.model = model;
+		dir = join(fx->dir, "flags");
+		assert_int_equal(bundle_save(dir, &p, &err), 0);
+		assert_int_equal(bundle_load(dir, &b, &err), 0);
+		assert_int_equal(feat_vocab_settings(bundle_vocab(b))->
+		    text_flags, st.text_flags);
+		assert_string_not_equal(bundle_version(b),
+		    bundle_version(good));
+		/* Each key there if and only if its flag is on. */
+		assert_true((strstr(bundle_meta_json(b), keys[0]) != NULL) ==
+		    ((flags[i] & TEXT_CLEAN_HTML) != 0));
+		assert_true((strstr(bundle_meta_json(b), keys[1]) != NULL) ==
+		    ((flags[i] & TEXT_CLEAN_BOILERPLATE) != 0));
+		assert_true((strstr(bundle_meta_json(b), keys[2]) != NULL) ==
+		    ((flags[i] & TEXT_STOPWORDS) != 0));
+		bundle_destroy(&b);
+		free(dir);
+		feat_vocab_destroy(&vocab);
+		model_destroy(&model);
+	}
+	/* "stopwords": true is "en"; written false is absent. */
+	path = join(fx->dir, "flags/meta.json");
+	text = read_text(path);
+	edited = replace(text, "\"stopwords\": \"en\"", "\"stopwords\": true");
+	write_text(path, edited);
+	dir = join(fx->dir, "flags");
+	assert_int_equal(bundle_load(dir, &b, &err), 0);
+	assert_true(feat_vocab_settings(bundle_vocab(b))->text_flags &
+	    TEXT_STOPWORDS);
+	bundle_destroy(&b);
+	free(edited);
+	free(text);
+	free(path);
+	free(dir);
+	dir = copy_good(fx, "explicitfalse");
+	path = join(dir, "meta.json");
+	text = read_text(path);
+	edited = replace(text, "\"stem\": false,", "\"stem\": false, "
+	    "\"clean_html\": false, \"clean_boilerplate\": false, "
+	    "\"stopwords\": false,");
+	write_text(path, edited);
+	assert_int_equal(bundle_load(dir, &b, &err), 0);
+	assert_string_equal(bundle_version(b), bundle_version(good));
+	bundle_destroy(&b);
+	free(edited);
+	free(text);
+	free(path);
+	free(dir);
+	edit_case(fx, "stopfr", "meta.json", "\"stem\": false,",
+	    "\"stem\": false, \"stopwords\": \"fr\",",
+	    "'features.stopwords' must be false or \"en\"", NULL);
+	edit_case(fx, "cleanint", "meta.json", "\"stem\": false,",
+	    "\"stem\": false, \"clean_html\": 1,",
+	    "'features.clean_html' must be true or false", NULL);
+	/* A flag turned on by hand: not what was hashed. */
+	edit_case(fx, "cleanon", "meta.json", "\"stem\": false,",
+	    "\"stem\": false, \"clean_boilerplate\": true,",
+	    "bundle content does not match its version", NULL);
+	bundle_destroy(&good);
+}
+
 static void
 test_version_mismatch(void **state)
 {
@@ -959,6 +1060,7 @@ main(void)
 		cmocka_unit_test(test_bad_meta),
 		cmocka_unit_test(test_bad_labels),
 		cmocka_unit_test(test_bad_task_name),
+		cmocka_unit_test(test_feature_flags),
 		cmocka_unit_test(test_version_mismatch),
 	};
 

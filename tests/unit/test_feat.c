@@ -38,6 +38,7 @@ static size_t nalloc;
 #define xstrndup(s, n) (nalloc++, xstrndup((s), (n)))
 
 #include "../../lib/feat.c"
+#include "stopwords.h"
 
 #define EPS 1e-12
 
@@ -201,9 +202,11 @@ test_settings_check(void **state)
 	BAD(title_weight, 101, "title_weight");
 	GOOD(title_weight, 1);
 	GOOD(title_weight, 100);
-	BAD(text_flags, 1u << 3, "flags");
+	BAD(text_flags, 1u << 6, "flags");
 	BAD(text_flags, 0x80000000u, "flags");
 	GOOD(text_flags, TEXT_NEGATION | TEXT_NUMCMP | TEXT_STEM);
+	GOOD(text_flags, TEXT_NEGATION | TEXT_NUMCMP | TEXT_STEM |
+	    TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE | TEXT_STOPWORDS);
 	GOOD(text_flags, 0);
 	BAD(sublinear_tf, 2, "sublinear_tf");
 	BAD(sublinear_tf, -1, "sublinear_tf");
@@ -825,6 +828,203 @@ test_link(void **state)
 	feat_scratch_destroy(&sc);
 }
 
+/* ---- cleaning and stop words ---- */
+
+static int
+has_term(const struct feat_vocab *v, const char *t)
+{
+	return feat_vocab_lookup(v, t, strlen(t)) >= 0;
+}
+
+static void
+test_clean_flags(void **state)
+{
+	static const struct doc d[] = {
+		{ "<b>Bank</b> raises &amp; rates", "<p>The bank raised "
+		    "rates.</p><script>var tracker = 1;</script>\n"
+		    "<p>Share this</p>\n<p>Analysts expect more.</p>" },
+		{ "Share this", "Rates rose.\nRead more\nBonds fell." },
+	};
+	struct feat_scratch *sc = feat_scratch_new();
+	struct feat_settings s;
+	struct feat_vocab *v, *w;
+	struct feat_vec x1, x2;
+	struct err err;
+
+	(void)state;
+	settings_plain(&s);
+	v = build(&s, d, 2);
+	assert_true(has_term(v, "script"));
+	assert_true(has_term(v, "tracker"));
+	assert_true(has_term(v, "amp"));
+	assert_true(has_term(v, "read"));
+	s.text_flags = TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE;
+	w = build(&s, d, 2);
+	assert_false(has_term(w, "script"));
+	assert_false(has_term(w, "tracker"));
+	assert_false(has_term(w, "amp"));
+	assert_false(has_term(w, "p"));
+	assert_false(has_term(w, "b"));
+	assert_false(has_term(w, "read"));
+	assert_true(has_term(w, "bank"));
+	assert_true(has_term(w, "analysts"));
+	assert_true(has_term(w, "bonds"));
+	/* Boilerplate lines go from texts; titles are only de-tagged. */
+	assert_int_equal(w->df[feat_vocab_lookup(w, "share", 5)], 1);
+	assert_true(feat_vocab_size(w) < feat_vocab_size(v));
+
+	/* The vectoriser cleans alike: markup changes nothing. */
+	feat_vec_init(&x1);
+	feat_vec_init(&x2);
+	vectorize(w, "<b>Bank</b>", "<p>rates &amp; bonds</p>\nRead more\n"
+	    "<!-- x -->Share this", sc, &x1);
+	vectorize(w, "Bank", "rates & bonds", sc, &x2);
+	assert_true(x1.n > 0);
+	assert_same_vec(&x1, &x2);
+	vectorize(v, "<b>Bank</b>", "<p>rates &amp; bonds</p>", sc, &x1);
+	assert_true(x1.n > x2.n);	/* "b", "p", "amp" without cleaning */
+	/* Errors give offsets in the field as it was sent. */
+	assert_int_equal(feat_vectorize(w, "", 0, "<b>x</b>\xff", 9, sc, &x1,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, "text: invalid UTF-8 at byte 8"));
+	feat_vec_release(&x1);
+	feat_vec_release(&x2);
+	feat_vocab_destroy(&v);
+	feat_vocab_destroy(&w);
+	feat_scratch_destroy(&sc);
+}
+
+/*
+ * The ids in a document's vector are those of v's terms among the
+ * document's own terms (from a vocabulary built of it alone), but for stop
+ * words' unigrams: the lookups vectorising skips lose nothing.  (The stems
+ * of the stop words used here are the words.)
+ */
+static void
+check_found(const struct feat_vocab *v, const char *title, const char *text)
+{
+	struct doc d = { title, text };
+	struct feat_settings s1 = *feat_vocab_settings(v);
+	struct feat_scratch *sc = feat_scratch_new();
+	struct stopwords *sw = stopwords_new();
+	struct feat_vocab *all;
+	struct feat_vec x;
+	const char *t;
+	size_t i, n = 0, len;
+	int stop;
+
+	s1.min_df = 1;
+	s1.max_features = 0;
+	all = build(&s1, &d, 1);
+	feat_vec_init(&x);
+	vectorize(v, title, text, sc, &x);
+	for (i = 0; i < feat_vocab_size(all); i++) {
+		t = feat_vocab_term(all, i);
+		len = strlen(t);
+		if (feat_vocab_lookup(v, t, len) < 0)
+			continue;
+		t += t[0] == '!';
+		len = strlen(t);
+		stop = (s1.text_flags & TEXT_STOPWORDS) &&
+		    stopwords_has(sw, t, len, text_hash(t, len));
+		if (stop) {
+			assert_true(weight_of(v, &x, feat_vocab_term(all, i)) ==
+			    0);
+			continue;
+		}
+		n++;
+		assert_true(weight_of(v, &x, feat_vocab_term(all, i)) > 0);
+	}
+	assert_int_equal(x.n, n);
+	feat_vec_release(&x);
+	feat_vocab_destroy(&all);
+	stopwords_destroy(&sw);
+	feat_scratch_destroy(&sc);
+}
+
+static void
+test_stopwords_flag(void **state)
+{
+	static const struct doc d[] = {
+		{ "", "the bank of england raised the rate" },
+		{ "The bank", "the rate of the bank did not rise" },
+	};
+	static const char *const title = "The bank of England";
+	static const char *const text = "The bank raised the rate; it did "
+	    "not rise at the bank of the north. Not the end of it";
+	struct feat_scratch *sc = feat_scratch_new(), *fresh;
+	struct feat_settings s, sb;
+	struct feat_vocab *v, *b;
+	struct feat_link *l;
+	struct feat_vec x, want;
+	struct err err;
+
+	(void)state;
+	settings_plain(&s);
+	s.ngram_max = 2;
+	s.text_flags = TEXT_STOPWORDS | TEXT_NEGATION;
+	v = build(&s, d, 2);
+	/* Stop words stay terms, for their bigrams. */
+	assert_true(has_term(v, "the"));
+	assert_true(has_term(v, "!rise"));
+	assert_true(has_term(v, "the bank"));
+	assert_true(has_term(v, "not !rise"));
+	assert_int_equal(v->df[feat_vocab_lookup(v, "the bank", 8)], 2);
+
+	/* No weight for stop word unigrams, negated or not. */
+	feat_vec_init(&x);
+	vectorize(v, "", "of the", sc, &x);
+	assert_int_equal(x.n, 1);
+	assert_true(weight_of(v, &x, "of the") > 0);
+	vectorize(v, "The", "the bank did not rise", sc, &x);
+	assert_int_equal(x.n, 6);
+	assert_true(weight_of(v, &x, "bank did") > 0);
+	assert_true(weight_of(v, &x, "bank") > 0);
+	assert_true(weight_of(v, &x, "!rise") > 0);
+	assert_true(weight_of(v, &x, "the bank") > 0);
+	assert_true(weight_of(v, &x, "did not") > 0);
+	assert_true(weight_of(v, &x, "not !rise") > 0);
+	check_found(v, title, text);
+	feat_vocab_destroy(&v);
+	s.min_df = 2;
+	v = build(&s, d, 2);
+	check_found(v, title, text);
+	feat_vocab_destroy(&v);
+	s.min_df = 1;
+	s.text_flags |= TEXT_STEM;
+	v = build(&s, d, 2);
+	check_found(v, title, text);
+
+	/* Linked and unlinked vectors agree. */
+	feat_vocab_destroy(&v);
+	feat_settings_default(&s);
+	s.min_df = 1;
+	s.text_flags |= TEXT_STOPWORDS;
+	sb = s;
+	sb.text_flags |= TEXT_STEM;
+	v = build(&s, d, 2);
+	b = build(&sb, d, 2);
+	l = feat_link_new(v, b);
+	assert_non_null(l);
+	feat_vec_init(&want);
+	fresh = feat_scratch_new();
+	vectorize(b, title, text, fresh, &want);
+	assert_true(want.n > 3);
+	feat_scratch_new_doc(sc);
+	vectorize(v, title, text, sc, &x);
+	assert_int_equal(feat_vectorize_linked(b, l, title, strlen(title),
+	    text, strlen(text), sc, &x, &err), 0);
+	assert_same_vec(&x, &want);
+
+	feat_link_destroy(&l);
+	feat_vec_release(&x);
+	feat_vec_release(&want);
+	feat_vocab_destroy(&v);
+	feat_vocab_destroy(&b);
+	feat_scratch_destroy(&fresh);
+	feat_scratch_destroy(&sc);
+}
+
 /* ---- scratch reuse ---- */
 
 static void
@@ -1095,6 +1295,8 @@ main(void)
 		cmocka_unit_test(test_bigram_vector),
 		cmocka_unit_test(test_stem),
 		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_clean_flags),
+		cmocka_unit_test(test_stopwords_flag),
 		cmocka_unit_test(test_scratch_reuse),
 		cmocka_unit_test(test_vocab_round_trip),
 		cmocka_unit_test(test_vocab_corrupt),
