@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ struct opts {
 	struct feat_settings fs;
 	/* Which feature settings were fixed on the command line. */
 	int fixed_ngram, fixed_title, fixed_neg, fixed_numcmp, fixed_mindf;
-	int balanced, fixed_balanced, fixed_stem;
+	int balanced, fixed_balanced, fixed_stem, fixed_clean, fixed_stop;
 	int augment_short, augment_extracts;
 	const struct model_solver *solver;
 	const struct linmodel_solver *linear;
@@ -88,6 +89,7 @@ usage(FILE *f)
 "           [--ngram 1|2] [--title-weight N] [--min-df N] [--max-features N]\n"
 "           [--negation|--no-negation] [--numcmp|--no-numcmp]\n"
 "           [--stem|--no-stem] [--balanced|--no-balanced]\n"
+"           [--clean|--no-clean] [--stopwords|--no-stopwords]\n"
 "           [--task NAME] [--skip-bad] [--json]\n"
 "       newsclass-train eval --model DIR --data FILE.jsonl [--short] [--json]\n"
 "           [--errors FILE.jsonl]\n"
@@ -97,7 +99,10 @@ usage(FILE *f)
 "train   builds a bundle: k-fold cross-validation on the training data,\n"
 "        --grid picks C and feature settings by it, probabilities are\n"
 "        calibrated on the cross-validated decision values, --test reports\n"
-"        held-out figures; the bundle is written atomically to DIR\n"
+"        held-out figures; the bundle is written atomically to DIR;\n"
+"        --clean strips HTML and drops boilerplate lines, --stopwords\n"
+"        gives English stop words no unigram weight (both recorded in the\n"
+"        bundle and applied when serving)\n"
 "eval    prints accuracy, macro-F1, calibration error, per-class figures\n"
 "        and the confusion matrix; --short scores title + first sentence;\n"
 "        --errors writes the misclassified items with their top terms\n"
@@ -188,10 +193,12 @@ describe(const struct cand *k, double C, char *out, size_t n)
 	const struct feat_settings *fs = &k->fs;
 
 	snprintf(out, n, "C=%g ngram=%d title_weight=%d min_df=%d "
-	    "negation=%d numcmp=%d stem=%d balanced=%d", C, fs->ngram_max,
-	    fs->title_weight, fs->min_df, !!(fs->text_flags & TEXT_NEGATION),
+	    "negation=%d numcmp=%d stem=%d clean=%d stopwords=%d balanced=%d",
+	    C, fs->ngram_max, fs->title_weight, fs->min_df,
+	    !!(fs->text_flags & TEXT_NEGATION),
 	    !!(fs->text_flags & TEXT_NUMCMP), !!(fs->text_flags & TEXT_STEM),
-	    k->balanced);
+	    !!(fs->text_flags & TEXT_CLEAN_HTML),
+	    !!(fs->text_flags & TEXT_STOPWORDS), k->balanced);
 }
 
 static json_t *
@@ -212,6 +219,10 @@ settings_json(const struct cand *k, double C)
 	json_object_set_new(o, "numcmp",
 	    json_boolean(fs->text_flags & TEXT_NUMCMP));
 	json_object_set_new(o, "stem", json_boolean(fs->text_flags & TEXT_STEM));
+	json_object_set_new(o, "clean",
+	    json_boolean(fs->text_flags & TEXT_CLEAN_HTML));
+	json_object_set_new(o, "stopwords",
+	    json_boolean(fs->text_flags & TEXT_STOPWORDS));
 	json_object_set_new(o, "sublinear_tf", json_boolean(fs->sublinear_tf));
 	return o;
 }
@@ -333,6 +344,51 @@ search_try(struct search *s, const struct cand *k, const double *Cs,
 }
 
 /*
+ * The coordinates of the search, one row each: the values tried (0-ended
+ * where a value can be 0 only as a flag) and how a candidate takes one.
+ * A flag setting of text_flags has bit != 0; the others say which field.
+ */
+enum coord_field { CF_FLAG, CF_NGRAM, CF_TITLE, CF_MINDF, CF_BALANCED };
+
+struct coord {
+	enum coord_field field;
+	unsigned bit;			/* CF_FLAG: TEXT_* (both clean bits) */
+	int values[3];			/* -1 ends a shorter list */
+	size_t fixed;			/* offset of its fixed_* in opts */
+};
+
+static const struct coord coords[] = {
+	{ CF_NGRAM, 0, { 1, 2, -1 }, offsetof(struct opts, fixed_ngram) },
+	{ CF_FLAG, TEXT_STEM, { 0, 1, -1 }, offsetof(struct opts, fixed_stem) },
+	{ CF_FLAG, TEXT_NEGATION, { 0, 1, -1 },
+	    offsetof(struct opts, fixed_neg) },
+	{ CF_FLAG, TEXT_NUMCMP, { 0, 1, -1 },
+	    offsetof(struct opts, fixed_numcmp) },
+	{ CF_FLAG, TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE, { 0, 1, -1 },
+	    offsetof(struct opts, fixed_clean) },
+	{ CF_FLAG, TEXT_STOPWORDS, { 0, 1, -1 },
+	    offsetof(struct opts, fixed_stop) },
+	{ CF_TITLE, 0, { 1, 2, 3 }, offsetof(struct opts, fixed_title) },
+	{ CF_MINDF, 0, { 1, 2, 3 }, offsetof(struct opts, fixed_mindf) },
+	{ CF_BALANCED, 0, { 0, 1, -1 },
+	    offsetof(struct opts, fixed_balanced) },
+};
+
+static void
+coord_apply(const struct coord *c, int x, struct cand *k)
+{
+	switch (c->field) {
+	case CF_FLAG:
+		k->fs.text_flags = with_flag(k->fs.text_flags, c->bit, x);
+		break;
+	case CF_NGRAM: k->fs.ngram_max = x; break;
+	case CF_TITLE: k->fs.title_weight = x; break;
+	case CF_MINDF: k->fs.min_df = x; break;
+	case CF_BALANCED: k->balanced = x; break;
+	}
+}
+
+/*
  * The search: C for the given settings; then, coordinate by coordinate,
  * each alternative value of every setting not fixed on the command line at
  * the best C, kept when it is better; then C again for the best settings if
@@ -344,56 +400,38 @@ search_run(struct search *s, const double *Cs, size_t nC)
 {
 	const struct opts *o = s->o;
 	struct cand base;
-	size_t i;
-	int titles = 0, dim;
+	size_t i, c;
+	int titles = 0, v;
 
 	memset(&base, 0, sizeof(base));
 	base.fs = o->fs;
 	base.balanced = o->balanced;
 	for (i = 0; i < s->d->n && !titles; i++)
 		titles = s->d->art[i].tlen > 0;
-	s->prog.steps = 1 + (o->grid ? 10 : 0);
+	s->prog.steps = 1;
+	for (c = 0; o->grid && c < sizeof(coords) / sizeof(coords[0]); c++)
+		for (v = 0; v < 3 && coords[c].values[v] >= 0; v++)
+			s->prog.steps += v > 0;
+	s->prog.steps += o->grid;
 	if (search_try(s, &base, Cs, nC) == -1)
 		return -1;
 	if (!o->grid)
 		return 0;
-	/* The coordinates: every value of each free setting. */
-	for (dim = 0; dim < 7; dim++) {
-		static const int values[7][3] = {
-			{ 1, 2, 0 }, { 0, 1, -1 }, { 0, 1, -1 }, { 0, 1, -1 },
-			{ 1, 2, 3 }, { 1, 2, 3 }, { 0, 1, -1 },
-		};
-		int fixed[7] = { o->fixed_ngram, o->fixed_stem, o->fixed_neg,
-		    o->fixed_numcmp, o->fixed_title || !titles,
-		    o->fixed_mindf, o->fixed_balanced };
+	for (c = 0; c < sizeof(coords) / sizeof(coords[0]); c++) {
 		/*
 		 * The alternatives are to this setting's value before its
 		 * turn: once one wins, that value is not measured again.
 		 * Only this setting differs between start and the best.
 		 */
 		struct cand start = s->best.k;
-		int v;
 
-		if (fixed[dim])
+		if (*(const int *)((const char *)o + coords[c].fixed) ||
+		    (coords[c].field == CF_TITLE && !titles))
 			continue;
-		for (v = 0; v < 3 && values[dim][v] >= 0; v++) {
+		for (v = 0; v < 3 && coords[c].values[v] >= 0; v++) {
 			struct cand k = start;
-			int x = values[dim][v];
 
-			if (dim == 0 && x == 0)
-				break;
-			switch (dim) {
-			case 0: k.fs.ngram_max = x; break;
-			case 1: k.fs.text_flags = with_flag(k.fs.text_flags,
-			    TEXT_STEM, x); break;
-			case 2: k.fs.text_flags = with_flag(k.fs.text_flags,
-			    TEXT_NEGATION, x); break;
-			case 3: k.fs.text_flags = with_flag(k.fs.text_flags,
-			    TEXT_NUMCMP, x); break;
-			case 4: k.fs.title_weight = x; break;
-			case 5: k.fs.min_df = x; break;
-			default: k.balanced = x; break;
-			}
+			coord_apply(&coords[c], coords[c].values[v], &k);
 			if (memcmp(&k, &start, sizeof(k)) == 0 ||
 			    memcmp(&k, &s->best.k, sizeof(k)) == 0)
 				continue;
@@ -1183,7 +1221,7 @@ enum {
 	OPT_NONEG, OPT_NUMCMP, OPT_NONUMCMP, OPT_TASK, OPT_SKIP, OPT_JSON,
 	OPT_MODEL, OPT_SHORT, OPT_BAL, OPT_NOBAL, OPT_STEM, OPT_NOSTEM, OPT_AUG,
 	OPT_AUGSHORT, OPT_SOLVER, OPT_SCHEME, OPT_CALIB, OPT_WORKERS,
-	OPT_ERRORS, OPT_HELP
+	OPT_ERRORS, OPT_CLEAN, OPT_NOCLEAN, OPT_STOP, OPT_NOSTOP, OPT_HELP
 };
 
 /* --augment short | extracts N (N as the next word, or extracts=N). */
@@ -1243,6 +1281,10 @@ main(int argc, char **argv)
 		{ "calibration", required_argument, NULL, OPT_CALIB },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "errors", required_argument, NULL, OPT_ERRORS },
+		{ "clean", no_argument, NULL, OPT_CLEAN },
+		{ "no-clean", no_argument, NULL, OPT_NOCLEAN },
+		{ "stopwords", no_argument, NULL, OPT_STOP },
+		{ "no-stopwords", no_argument, NULL, OPT_NOSTOP },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1380,6 +1422,19 @@ main(int argc, char **argv)
 			o.fs.text_flags = with_flag(o.fs.text_flags, TEXT_STEM,
 			    ch == OPT_STEM);
 			o.fixed_stem = 1;
+			break;
+		case OPT_CLEAN:
+		case OPT_NOCLEAN:
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE,
+			    ch == OPT_CLEAN);
+			o.fixed_clean = 1;
+			break;
+		case OPT_STOP:
+		case OPT_NOSTOP:
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_STOPWORDS, ch == OPT_STOP);
+			o.fixed_stop = 1;
 			break;
 		case OPT_BAL:
 		case OPT_NOBAL:
