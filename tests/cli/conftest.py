@@ -76,21 +76,10 @@ def model_file(bundle):
     return Path(bundle) / MODEL_FILES[meta(bundle)["format"]]
 
 
-def meta_without_time(bundle):
-    """meta.json less what is not a function of the inputs (the training
-    time)."""
-    m = meta(bundle)
-    m["training"].pop("seconds")
-    return m
-
-
 def same_bundle(a, b, files=BUNDLE_FILES):
-    """Whether two bundles are the same bytes but for the training time in
-    meta.json (which the version does not hash)."""
-    for name in files - {"meta.json"}:
-        if Path(a, name).read_bytes() != Path(b, name).read_bytes():
-            return False
-    return meta_without_time(a) == meta_without_time(b)
+    """Whether two bundles are the same bytes, meta.json included."""
+    return all(Path(a, name).read_bytes() == Path(b, name).read_bytes()
+               for name in files)
 
 
 def read_jsonl(path):
