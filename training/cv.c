@@ -270,9 +270,15 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 	const struct dataset *d = s->d;
 	int per_class = s->params.solver == model_solver_find("liblinear");
 	size_t k = d->nlabels, npred = nC * d->n;
-	size_t bytes = npred * sizeof(int) +
-	    (per_class ? npred * k * sizeof(double) : 0);
+	/*
+	 * The shared results: the decision values first, then the
+	 * predictions; the mapping is page-aligned, so both are aligned.
+	 */
+	size_t dec_bytes = per_class ? npred * k * sizeof(double) : 0;
+	size_t bytes = dec_bytes + npred * sizeof(int);
 	int running = 0, next = 0, done = 0, failed = 0, status;
+	double *shm_dec;
+	int *shm_pred;
 	void *shm;
 	pid_t pid;
 
@@ -286,6 +292,8 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 		    bytes, strerror(errno));
 		return -1;
 	}
+	shm_dec = per_class ? (double *)shm : NULL;
+	shm_pred = (int *)((char *)shm + dec_bytes);
 	fflush(NULL);
 	while (done < s->folds && !failed) {
 		while (running < s->workers && next < s->folds) {
@@ -297,8 +305,7 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 			}
 			if (pid == 0) {
 				int rc = cv_fold(s, fs, balanced, Cs, nC, next,
-				    (int *)shm, per_class ? (double *)((char *)
-				    shm + npred * sizeof(int)) : NULL, k);
+				    shm_pred, shm_dec, k);
 
 				fflush(stderr);
 				_exit(rc == 0 ? 0 : 1);
@@ -332,12 +339,11 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 		out->k = k;
 		out->nC = nC;
 		out->pred = xreallocarray(NULL, npred, sizeof(int));
-		memcpy(out->pred, shm, npred * sizeof(int));
+		memcpy(out->pred, shm_pred, npred * sizeof(int));
 		if (per_class) {
 			out->dec = xreallocarray(NULL, npred * k,
 			    sizeof(double));
-			memcpy(out->dec, (char *)shm + npred * sizeof(int),
-			    npred * k * sizeof(double));
+			memcpy(out->dec, shm_dec, dec_bytes);
 		}
 	}
 	munmap(shm, bytes);
