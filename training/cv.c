@@ -351,11 +351,17 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 	int per_class = s->params.solver == model_solver_find("liblinear");
 	int want_final = per_class && final_C > 0;
 	size_t k = d->nlabels, npred = nC * d->n, fbytes = 0;
-	size_t bytes = npred * sizeof(int) +
-	    (per_class ? npred * k * sizeof(double) : 0);
+	/*
+	 * The shared results: the decision values first, then the
+	 * predictions; the mapping is page-aligned, so both are aligned.
+	 */
+	size_t dec_bytes = per_class ? npred * k * sizeof(double) : 0;
+	size_t bytes = dec_bytes + npred * sizeof(int);
 	int jobs = s->folds + want_final, running = 0, next = 0, done = 0;
 	int failed = 0, idled = 0, status;
 	void *shm, *fshm = NULL;
+	double *shm_dec;
+	int *shm_pred;
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
@@ -378,6 +384,8 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 		    bytes + fbytes, strerror(errno));
 		return -1;
 	}
+	shm_dec = per_class ? (double *)shm : NULL;
+	shm_pred = (int *)((char *)shm + dec_bytes);
 	fflush(NULL);
 	while (done < jobs && !failed) {
 		while (running < s->workers && next < jobs) {
@@ -393,8 +401,7 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 
 				rc = f < 0 ? cv_final(s, fs, balanced, final_C,
 				    fshm) : cv_fold(s, fs, balanced, Cs, nC, f,
-				    (int *)shm, per_class ? (double *)((char *)
-				    shm + npred * sizeof(int)) : NULL, k);
+				    shm_pred, shm_dec, k);
 				fflush(stderr);
 				_exit(rc == 0 ? 0 : 1);
 			}
@@ -431,12 +438,11 @@ cv_run(struct cv_setup *s, const struct feat_settings *fs, int balanced,
 		out->k = k;
 		out->nC = nC;
 		out->pred = xreallocarray(NULL, npred, sizeof(int));
-		memcpy(out->pred, shm, npred * sizeof(int));
+		memcpy(out->pred, shm_pred, npred * sizeof(int));
 		if (per_class) {
 			out->dec = xreallocarray(NULL, npred * k,
 			    sizeof(double));
-			memcpy(out->dec, (char *)shm + npred * sizeof(int),
-			    npred * k * sizeof(double));
+			memcpy(out->dec, shm_dec, npred * k * sizeof(double));
 		}
 		if (want_final) {
 			const double *w = fshm;
