@@ -69,6 +69,12 @@
  */
 #define SERVER_JOB_HWM 256
 #define SERVER_DRAIN_CAP_MS 30000
+/*
+ * Empty polls of the input in a row before it counts as quiet: quiet time
+ * is what the loop saw while it ran, not wall time, so a daemon starved of
+ * CPU does not mistake its own absence for an idle producer.
+ */
+#define SERVER_DRAIN_QUIET_POLLS 10
 /* With an ack output: how often silent consumers are looked for. */
 #define SERVER_ACK_TICK_MS 50
 /* Consumers of an ack output send small maps; larger frames disconnect. */
@@ -1203,9 +1209,9 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 {
 	uint64_t hb_ns = (uint64_t)(s->conf.heartbeat_s * 1e9);
 	uint64_t drain_start = 0, last_input = 0, flush_deadline = 0;
-	uint64_t last_output = 0, last_done = 0;
+	uint64_t last_output = 0, last_done = 0, quiet_since = 0;
 	uint64_t linger_ns = (uint64_t)s->conf.linger_ms * 1000000u;
-	int draining = 0, reading = 1, i;
+	int draining = 0, reading = 1, i, quiet_polls = 0;
 	struct err err;
 
 	for (;;) {
@@ -1235,10 +1241,14 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			last_done = s->st.published + s->st.errors;
 			last_output = now;
 		}
-		if (draining && s->have_job)
+		if (draining && s->have_job) {
 			last_input = now;
+			quiet_polls = 0;
+		}
 		if (draining && reading &&
-		    (now - last_input > (uint64_t)s->conf.drain_ms * 1000000u ||
+		    ((quiet_polls >= SERVER_DRAIN_QUIET_POLLS &&
+		    now - quiet_since > (uint64_t)s->conf.drain_ms * 1000000u &&
+		    now - last_input > (uint64_t)s->conf.drain_ms * 1000000u) ||
 		    now - drain_start > SERVER_DRAIN_CAP_MS * 1000000ULL ||
 		    now - last_output > linger_ns)) {
 			reading = 0;
@@ -1318,11 +1328,15 @@ server_run(struct server *s, volatile sig_atomic_t *stop,
 			http_run(s->http);
 		if (ijobs >= 0 && (it[ijobs].revents & ZMQ_POLLOUT))
 			flush_job(s);
+		if (iin >= 0 && draining && !(it[iin].revents & ZMQ_POLLIN) &&
+		    quiet_polls++ == 0)
+			quiet_since = clock_ns();
 		if (iin >= 0 && (it[iin].revents & ZMQ_POLLIN))
 			for (i = 0; i < SERVER_BATCH && !s->have_job; i++) {
 				if (read_input(s) == -1)
 					break;
 				last_input = clock_ns();
+				quiet_polls = 0;
 				flush_job(s);
 			}
 		if (iout >= 0 && (it[iout].revents & ZMQ_POLLOUT))
