@@ -84,13 +84,16 @@ usage(FILE *f)
 "           [--ngram 1|2] [--title-weight N] [--min-df N] [--max-features N]\n"
 "           [--negation|--no-negation] [--numcmp|--no-numcmp]\n"
 "           [--stem|--no-stem] [--balanced|--no-balanced] [--augment-short]\n"
+"           [--clean|--no-clean] [--stopwords|--no-stopwords]\n"
 "           [--task NAME] [--skip-bad] [--json]\n"
 "       newsclass-train eval --model DIR --data FILE.jsonl [--short] [--json]\n"
 "       newsclass-train export --model DIR --data FILE.jsonl --out FILE.svm\n"
 "\n"
 "train   builds a bundle: k-fold cross-validation on the training data,\n"
 "        --grid picks C and feature settings by it, --test reports held-out\n"
-"        figures; the bundle is written atomically to DIR\n"
+"        figures; the bundle is written atomically to DIR; --clean strips\n"
+"        HTML and drops boilerplate lines, --stopwords drops English stop\n"
+"        word unigrams (both off by default, and kept by the model)\n"
 "eval    prints accuracy, macro-F1, per-class figures and the confusion\n"
 "        matrix; --short scores title + first sentence only\n"
 "export  writes the bundle's feature vectors in libsvm's format, labels\n"
@@ -1004,7 +1007,7 @@ enum {
 	OPT_SEED, OPT_NGRAM, OPT_TITLE, OPT_MINDF, OPT_MAXF, OPT_NEG,
 	OPT_NONEG, OPT_NUMCMP, OPT_NONUMCMP, OPT_TASK, OPT_SKIP, OPT_JSON,
 	OPT_MODEL, OPT_SHORT, OPT_BAL, OPT_NOBAL, OPT_STEM, OPT_NOSTEM, OPT_AUG,
-	OPT_HELP
+	OPT_CLEAN, OPT_NOCLEAN, OPT_STOP, OPT_NOSTOP, OPT_HELP
 };
 
 int
@@ -1036,6 +1039,10 @@ main(int argc, char **argv)
 		{ "augment-short", no_argument, NULL, OPT_AUG },
 		{ "no-stem", no_argument, NULL, OPT_NOSTEM },
 		{ "no-balanced", no_argument, NULL, OPT_NOBAL },
+		{ "clean", no_argument, NULL, OPT_CLEAN },
+		{ "no-clean", no_argument, NULL, OPT_NOCLEAN },
+		{ "stopwords", no_argument, NULL, OPT_STOP },
+		{ "no-stopwords", no_argument, NULL, OPT_NOSTOP },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1142,6 +1149,17 @@ main(int argc, char **argv)
 		case OPT_NOBAL:
 			o.balanced = ch == OPT_BAL;
 			o.fixed_balanced = 1;
+			break;
+		case OPT_CLEAN:
+		case OPT_NOCLEAN:
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_CLEAN_HTML | TEXT_CLEAN_BOILERPLATE,
+			    ch == OPT_CLEAN);
+			break;
+		case OPT_STOP:
+		case OPT_NOSTOP:
+			o.fs.text_flags = with_flag(o.fs.text_flags,
+			    TEXT_STOPWORDS, ch == OPT_STOP);
 			break;
 		case OPT_HELP:
 		case 'h':
