@@ -81,8 +81,11 @@ cv_vocab_release(struct cv_vocab *v)
  * The vocabulary of the rows not in fold f: the terms with df >= min_df
  * among them (the max_features most frequent, ties to the earlier term, if
  * set), renumbered in the counts' (byte) order, with their own idf: what
- * feat_builder gives on those rows, without tokenising again.  0, or -1
- * (logged) if no term is left.
+ * feat_builder gives on those rows, without tokenising again, but for the
+ * terms no vector uses (stop word unigrams, which the builder keeps for
+ * their bigrams: they only renumber the others, and with max_features
+ * they take places in the builder's cut).  0, or -1 (logged) if no term
+ * is left.
  */
 static int
 cv_vocab_make(const struct cv_setup *s, const struct feat_settings *fs,

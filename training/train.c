@@ -866,18 +866,19 @@ cmd_train(struct opts *o)
 	p.balanced = s.best.k.balanced;
 	p.probability = 1;
 	p.exact = 1;
-	if (s.final != NULL) {
-		/* Trained beside the folds, on the same vectors. */
+	/*
+	 * The final model trained beside the folds numbers its features as
+	 * the vocabulary does, unless the vocabulary holds terms no vector
+	 * uses (stop word unigrams, kept for their bigrams): then it is
+	 * trained here.
+	 */
+	if (s.final != NULL && s.final_vocab != NULL &&
+	    (size_t)model_max_feature(s.final) + 1 ==
+	    feat_vocab_size(s.final_vocab)) {
 		v = s.final_vocab;
 		s.final_vocab = NULL;
 		mod = s.final;
 		s.final = NULL;
-		if ((size_t)model_max_feature(mod) + 1 != feat_vocab_size(v)) {
-			log_error("final model of %d features for a vocabulary "
-			    "of %zu", (int)model_max_feature(mod) + 1,
-			    feat_vocab_size(v));
-			goto out;
-		}
 	} else if (cv_build_vocab(&d, NULL, -1, &s.best.k.fs, &v) == -1 ||
 	    vectorize_all(&d, d.n, v, 0, &x) == -1 ||
 	    model_train(x, d.y, d.n, feat_vocab_size(v), &p, &mod,

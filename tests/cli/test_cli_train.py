@@ -10,8 +10,9 @@ import pytest
 
 from . import corpus
 from .conftest import (BUNDLE_FILES, CLI, LIBLINEAR_PREDICT, LIBSVM_BUNDLE_FILES,
-                       SVM_PREDICT, TRAIN, liblinear_predict_agreement,
-                       liblinear_predict_rows, meta,
+                       SVM_PREDICT, TRAIN, classify,
+                       liblinear_predict_agreement, liblinear_predict_rows,
+                       meta,
                        read_jsonl, run, same_bundle, svm_predict_agreement,
                        train)
 
@@ -1027,3 +1028,37 @@ def test_locale_independent(data, tmp_path, de_locale):
     assert same_bundle(a, b)
     # The figures are written with a decimal point either way.
     assert '"C": 0.7' in (b / "meta.json").read_text()
+
+
+def test_train_clean_stopwords(data, tmp_path):
+    """--clean and --stopwords are recorded in the bundle only when on,
+    and newsclass classify then cleans what it scores as training did."""
+    tr, te = data["topic"]
+    models = tmp_path / "models"
+    models.mkdir()
+    on, off = models / "topic", tmp_path / "plain" / "topic"
+    off.parent.mkdir()
+    train(tr, on, "--clean", "--stopwords", "--folds", "2")
+    train(tr, off, "--stopwords", "--no-stopwords", "--clean", "--no-clean",
+          "--folds", "2")
+    f_on, f_off = meta(on)["features"], meta(off)["features"]
+    assert f_on["clean_html"] is True
+    assert f_on["clean_boilerplate"] is True
+    assert f_on["stopwords"] == "en"
+    assert not {"clean_html", "clean_boilerplate", "stopwords"} & set(f_off)
+    assert meta(on)["version"] != meta(off)["version"]
+
+    items = read_jsonl(te)[:6]
+    html = []
+    for it in items:
+        html.append(dict(it, title=f"<h1>{it['title']}</h1>",
+                         text=f"<div><p>{it['text']}</p>\n"
+                              "<p>Share this</p><script>var x = "
+                              "'<p>';</script>\n<p>&copy; 2024 Example"
+                              "</p></div>"))
+    plain_f, html_f = tmp_path / "plain.jsonl", tmp_path / "html.jsonl"
+    corpus.write_jsonl(plain_f, items)
+    corpus.write_jsonl(html_f, html)
+    a = [r["tags"]["topic"] for r in classify(models, plain_f)]
+    b = [r["tags"]["topic"] for r in classify(models, html_f)]
+    assert a == b
