@@ -56,8 +56,6 @@
 #include "model.h"
 #include "xalloc.h"
 
-static const struct model_solver model_libsvm, model_liblinear;
-
 /* More classes than any news task has; bounds the header's arrays. */
 #define MODEL_MAX_CLASSES 1024
 
@@ -91,6 +89,8 @@ struct model_solver {
 	    int label, size_t k, struct model_why *out, size_t *n);
 	json_t *(*meta)(const struct model *m);
 };
+
+static const struct model_solver model_libsvm, model_liblinear;
 
 struct model {
 	const struct model_solver *solver;
