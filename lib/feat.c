@@ -19,8 +19,11 @@
  * of the article (shared by the tasks), each token's id in the last
  * unstemmed vocabulary (for links, feat.h), the term counts and a bitmap
  * of the ids counted, all reused, so a steady stream of articles makes no
- * heap allocation.  idf is derived from the stored document frequencies at
- * load time, so no floating-point text round trip is involved in a bundle.
+ * heap allocation.  Tokens made with TEXT_NUMCMP also serve an unstemmed
+ * vocabulary without it: text.h's tokens are then the same but for the
+ * comparison tokens, which are left out (field_tokens).  idf is derived
+ * from the stored document frequencies at load time, so no floating-point
+ * text round trip is involved in a bundle.
  */
 #include <errno.h>
 #include <math.h>
@@ -106,6 +109,14 @@ struct field {
 	int32_t *sid;
 	const struct feat_link *stems_link;
 	size_t capid;
+	/*
+	 * With TEXT_NUMCMP in flags, ptok[0..nptok) is tok without the
+	 * comparison tokens: tok as the flags without TEXT_NUMCMP make it,
+	 * for an unstemmed vocabulary with those flags (text.h, field_plain).
+	 */
+	struct text_token *ptok;
+	size_t nptok, capptok;
+	int ptok_valid;
 };
 
 #define FEAT_PROBE INT32_MIN
@@ -321,6 +332,7 @@ feat_scratch_destroy(struct feat_scratch **sp)
 		free(s->field[i].stok);
 		free(s->field[i].uid);
 		free(s->field[i].sid);
+		free(s->field[i].ptok);
 	}
 	if (s->stemmer)
 		sb_stemmer_delete(s->stemmer);
@@ -518,6 +530,53 @@ struct toks {
 	int32_t *rec;
 };
 
+/* Whether token w of chars is "<up>" or "<down>" (TEXT_NUMCMP's). */
+static inline int
+is_numcmp_token(const char *chars, const struct text_token *w)
+{
+	const char *c = chars + w->off;
+
+	return c[0] == '<' && ((w->len == 4 && memcmp(c, "<up>", 4) == 0) ||
+	    (w->len == 6 && memcmp(c, "<down>", 6) == 0));
+}
+
+/*
+ * Copy f's tokens, made with TEXT_NUMCMP, to f->ptok without the
+ * comparison tokens.  text.c adds those and nothing else, and never gives
+ * them the clause break (clause_break emits a pending comparison before it
+ * sets the break), so the rest is what the flags without TEXT_NUMCMP make,
+ * token flags included (text.h; test_text and fuzz_text check it).  A
+ * break on a comparison token would still be carried to the next token,
+ * where the tokeniser would have left it.
+ */
+static void
+field_plain(struct field *f)
+{
+	const struct text_tokens *t = &f->tok;
+	uint32_t brk = 0;
+	size_t i, n = 0;
+
+	if (t->n > f->capptok) {
+		f->capptok = t->n;
+		f->ptok = xreallocarray(f->ptok, t->n, sizeof(*f->ptok));
+	}
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *w = &t->tok[i];
+
+		if (is_numcmp_token(t->chars.data, w)) {
+			brk |= w->flags & TEXT_TOK_BREAK;
+			continue;
+		}
+		f->ptok[n] = *w;
+		if (n > 0)	/* the first token never has one */
+			f->ptok[n].flags |= brk;
+		n++;
+		brk = 0;
+	}
+	f->nptok = n;
+	f->ptok_valid = 1;
+}
+
 static int
 field_tokens(const struct feat_settings *st, const struct feat_vocab *v,
     const struct feat_link *l, struct feat_scratch *s, int which,
@@ -526,10 +585,22 @@ field_tokens(const struct feat_settings *st, const struct feat_vocab *v,
 	static const char *const name[] = { "title", "text" };
 	struct field *f = &s->field[which];
 	unsigned flags = st->text_flags & ~(unsigned)TEXT_STEM;
+	int same = s->shared && f->valid && f->src == str && f->srclen == len;
 
-	if (!s->shared || !f->valid || f->src != str || f->srclen != len ||
-	    f->flags != flags) {
-		f->valid = f->stems_valid = 0;
+	if (same && f->flags != flags && !(st->text_flags & TEXT_STEM) &&
+	    f->flags == (flags | TEXT_NUMCMP)) {
+		/* Unstemmed, and f's tokens but TEXT_NUMCMP's: see above. */
+		if (!f->ptok_valid)
+			field_plain(f);
+		out->tok = f->ptok;
+		out->chars = f->tok.chars.data;
+		out->n = f->nptok;
+		out->pre = NULL;
+		out->rec = NULL;
+		return 0;
+	}
+	if (!same || f->flags != flags) {
+		f->valid = f->stems_valid = f->ptok_valid = 0;
 		f->uid_of = NULL;
 		if (text_tokenize(str, len, flags, &f->tok, err) == -1)
 			return err_prefix(err, "%s", name[which]);
@@ -761,6 +832,17 @@ feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
 	return vocab_find(v, term, len, term_hash(term, len));
+}
+
+int
+feat_vocab_reuses_tokens(const struct feat_vocab *a,
+    const struct feat_vocab *b)
+{
+	unsigned fa = a->settings.text_flags & ~(unsigned)TEXT_STEM;
+	unsigned fb = b->settings.text_flags & ~(unsigned)TEXT_STEM;
+
+	return fa == fb || (!(b->settings.text_flags & TEXT_STEM) &&
+	    !(fb & TEXT_NUMCMP) && fa == (fb | TEXT_NUMCMP));
 }
 
 /* ---- links ---- */
