@@ -9,7 +9,8 @@
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (clang)
 #   make models       retrain the shipped bundles from ../shared/corpora
 #   make run          the daemon in the foreground with the shipped models
-#   make bench        ours vs libsvm vs fastText, and the daemon end to end
+#   make bench        ours vs the solver's own code and tool vs fastText, and
+#                     the daemon end to end
 #   make bench-train  training time, peak RSS and accuracy against n: ours vs
 #                     fastText vs scikit-learn (BENCH_TRAIN_SIZES, NC_TRAIN_ARGS)
 #   make soak         a bounded soak (SOAK_SECONDS): RSS and latency over time

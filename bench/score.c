@@ -1,13 +1,20 @@
 /*
- * newsclass-bench-score - in-process scoring speed, ours against libsvm.
+ * newsclass-bench-score - in-process scoring speed, ours against the
+ * solver's own code.
  *
  * Reads JSON Lines articles, repeats them to --n articles, and measures on
  * one thread, each as the median of --reps runs:
  *   pipeline  tokenise + features + score every task (what a worker does,
  *             minus msgpack), articles/s and MB/s of title + text
  *   ours      scoring only, on pre-computed vectors (the linear fast path)
- *   libsvm    svm_predict_probability on the same vectors
- * and checks that ours and libsvm agree on every label.  pipeline_cpu_share
+ *   ref       model_predict_reference on the same vectors: each bundle's
+ *             solver's own code (libsvm's svm_predict_probability,
+ *             liblinear's predict_values and the bundle's calibrator),
+ *             cycling through the vectors for at most REF_BUDGET_S seconds
+ *             per run (libsvm is slow) and scaled to --n articles
+ * and checks that ours and the reference agree on every label, and how far
+ * apart their decision values are (ref_max_dec_diff, 0 if bit for bit).
+ * Each bundle's solver is printed ("solver TASK NAME").  pipeline_cpu_share
  * is the CPU time the pipeline runs got over their wall time: well below 1
  * means other processes took the core and the speeds are low.  Also prints
  * the models' load time (median of --reps loads) and their size on disk
@@ -33,6 +40,8 @@
 #include "jsonl.h"
 #include "model.h"
 #include "xalloc.h"
+
+#define REF_BUDGET_S 1.0	/* per run of the reference */
 
 static double
 now_s(void)
@@ -94,13 +103,13 @@ static long
 dir_bytes(const char *dir)
 {
 	static const char *const files[] = { "meta.json", "vocab.tsv",
-	    "svm.model" };
+	    "svm.model", "linear.model" };
 	char path[4096];
 	struct stat st;
 	long total = 0;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (stat(path, &st) == 0)
 			total += (long)st.st_size;
@@ -122,8 +131,9 @@ main(int argc, char **argv)
 	size_t n = 20000, na, nskip, i, t, nt, bytes = 0, disagree = 0,
 	    checks = 0;
 	int reps = 5, r, ch, pipeline_only = 0;
-	double *tp, *to, *tl, *tload, *share, t0, c0;
-	double prob[64];
+	double *tp, *to, *tl, *tload, *share, *dec, *rdec, t0, c0;
+	double prob[64], dec_diff = 0.0;
+	size_t ndec = 1;
 	long rss0, rss1;
 
 	while ((ch = getopt(argc, argv, "m:d:n:r:P")) != -1) {
@@ -192,6 +202,8 @@ main(int argc, char **argv)
 		    (heap_bytes() - h0) / 1024,
 		    feat_vocab_size(bundle_vocab(b)),
 		    model_is_linear_fast(bundle_model(b)));
+		printf("solver %s %s\n", bundle_task(b),
+		    model_solver_name(model_solver(bundle_model(b))));
 	}
 	for (i = 0; i < n; i++)
 		bytes += art[i % na].tlen + art[i % na].xlen;
@@ -246,29 +258,48 @@ main(int argc, char **argv)
 				    t)), &vec[t][i % na], ms, prob);
 		to[r] = now_s() - t0;
 	}
-	/* libsvm on the same vectors: fewer articles, it is much slower. */
-	{
-		size_t nl = n / 20 > na ? na : (n / 20 ? n / 20 : 1);
+	/*
+	 * The reference on the same vectors, in the same order, until n
+	 * articles or the time budget (libsvm's is ~10^3 times slower than
+	 * ours), scaled to n.
+	 */
+	for (r = 0; r < reps; r++) {
+		double dt = 0.0;
 
-		for (r = 0; r < reps; r++) {
-			t0 = now_s();
-			for (i = 0; i < nl; i++)
-				for (t = 0; t < nt; t++)
-					model_predict_reference(bundle_model(
-					    classifier_bundle(c, t)),
-					    &vec[t][i], ms, prob, NULL);
-			tl[r] = (now_s() - t0) * (double)n / (double)nl;
+		t0 = now_s();
+		for (i = 0; i < n && dt < REF_BUDGET_S; i++) {
+			for (t = 0; t < nt; t++)
+				model_predict_reference(bundle_model(
+				    classifier_bundle(c, t)), &vec[t][i % na],
+				    ms, prob, NULL);
+			dt = now_s() - t0;
 		}
+		tl[r] = dt * (double)n / (double)i;
 	}
+	/* Labels with probabilities, and the decision values. */
+	for (t = 0; t < nt; t++)
+		if (model_ndec(bundle_model(classifier_bundle(c, t))) > ndec)
+			ndec = model_ndec(bundle_model(classifier_bundle(c,
+			    t)));
+	dec = xcalloc(ndec, sizeof(double));
+	rdec = xcalloc(ndec, sizeof(double));
 	for (i = 0; i < na; i++)
 		for (t = 0; t < nt; t++) {
 			const struct model *m = bundle_model(
 			    classifier_bundle(c, t));
+			size_t k;
 
 			if (model_predict(m, &vec[t][i], ms, prob) !=
-			    model_predict_reference(m, &vec[t][i], ms, prob, NULL))
+			    model_predict_reference(m, &vec[t][i], ms, prob,
+			    rdec))
 				disagree++;
 			checks++;
+			if (model_decision_values(m, &vec[t][i], ms, dec) ==
+			    -1)
+				continue;
+			for (k = 0; k < model_ndec(m); k++)
+				if (fabs(dec[k] - rdec[k]) > dec_diff)
+					dec_diff = fabs(dec[k] - rdec[k]);
 		}
 	{
 		double p = median(tp, reps), o = median(to, reps),
@@ -277,11 +308,13 @@ main(int argc, char **argv)
 		printf("pipeline_aps %.0f\npipeline_mbps %.1f\n"
 		    "pipeline_cpu_share %.2f\n", (double)n / p,
 		    (double)bytes / p / 1e6, median(share, reps));
-		printf("ours_score_aps %.0f\nlibsvm_score_aps %.0f\n",
+		printf("ours_score_aps %.0f\nref_score_aps %.0f\n",
 		    (double)n / o, (double)n / l);
-		printf("label_disagreements %zu\nlabel_checks %zu\n",
-		    disagree, checks);
+		printf("label_disagreements %zu\nlabel_checks %zu\n"
+		    "ref_max_dec_diff %.3g\n", disagree, checks, dec_diff);
 	}
+	free(dec);
+	free(rdec);
 	for (t = 0; t < nt; t++) {
 		for (i = 0; i < na; i++)
 			feat_vec_release(&vec[t][i]);

@@ -14,8 +14,12 @@
  * Each task vectorises the article with its own vocabulary, since bundles
  * are trained separately and may use different feature settings.  A task
  * whose vocabulary is another's with stemming is linked to it (feat.h) and
- * vectorised after it, reusing its lookups.  Sizes: a handful of tasks with
- * 2..20 classes each.
+ * vectorised right after it, reusing its lookups.  Tasks share the
+ * tokeniser's work when one's tokens serve the next (feat_vocab_reuses_
+ * tokens): the order puts link sources first, then the tasks whose tokens
+ * serve a task that cannot serve them (a tokeniser with TEXT_NUMCMP before
+ * one without), then the rest, each by name, each followed by the tasks
+ * linked to it.  Sizes: a handful of tasks with 2..20 classes each.
  */
 #include <assert.h>
 #include <dirent.h>
@@ -33,7 +37,7 @@ struct classifier {
 	size_t n;
 	size_t total_labels;	/* sum of bundle_nlabels() */
 	struct feat_link **link;	/* link[i]: to task i's vocabulary */
-	size_t *order;		/* vectorising order: linked tasks last */
+	size_t *order;		/* vectorising order: see the top */
 	size_t *off;		/* off[i]: task i's first class in prob */
 };
 
@@ -78,28 +82,59 @@ classifier_is_bundle(const char *dir, const char *name)
 	return yes;
 }
 
-/* Link tasks, order them so that a link's source comes first, and offsets. */
+/* Where task i goes in the vectorising order: 0, 1 or 2 (see the top). */
+static int
+classifier_rank(const struct classifier *c, const size_t *src, size_t i)
+{
+	const struct feat_vocab *vi = bundle_vocab(c->bundle[i]), *vj;
+	size_t j;
+	int rank = 2;
+
+	for (j = 0; j < c->n; j++) {
+		if (j == i)
+			continue;
+		if (c->link[j] != NULL && src[j] == i)
+			return 0;
+		vj = bundle_vocab(c->bundle[j]);
+		if (feat_vocab_reuses_tokens(vi, vj) &&
+		    !feat_vocab_reuses_tokens(vj, vi))
+			rank = 1;
+	}
+	return rank;
+}
+
+/* Link tasks, order them (see the top), and offsets. */
 static void
 classifier_link(struct classifier *c)
 {
-	size_t i, j, k = 0, off = 0;
+	size_t i, j, k = 0, off = 0, *src;
+	int rank;
 
 	c->link = xcalloc(c->n, sizeof(*c->link));
 	c->order = xcalloc(c->n, sizeof(*c->order));
 	c->off = xcalloc(c->n, sizeof(*c->off));
+	src = xcalloc(c->n, sizeof(*src));
 	for (i = 0; i < c->n; i++) {
 		c->off[i] = off;
 		off += bundle_nlabels(c->bundle[i]);
 		for (j = 0; j < c->n && c->link[i] == NULL; j++)
-			c->link[i] = feat_link_new(bundle_vocab(c->bundle[j]),
-			    bundle_vocab(c->bundle[i]));
+			if ((c->link[i] = feat_link_new(bundle_vocab(
+			    c->bundle[j]), bundle_vocab(c->bundle[i]))) != NULL)
+				src[i] = j;
 	}
-	for (i = 0; i < c->n; i++)	/* a source is never linked itself */
-		if (c->link[i] == NULL)
+	/* A source is never linked itself (feat_link_new). */
+	for (rank = 0; rank < 3; rank++)
+		for (i = 0; i < c->n; i++) {
+			if (c->link[i] != NULL ||
+			    classifier_rank(c, src, i) != rank)
+				continue;
 			c->order[k++] = i;
-	for (i = 0; i < c->n; i++)
-		if (c->link[i] != NULL)
-			c->order[k++] = i;
+			for (j = 0; j < c->n; j++)
+				if (c->link[j] != NULL && src[j] == i)
+					c->order[k++] = j;
+		}
+	assert(k == c->n);
+	free(src);
 }
 
 int

@@ -37,6 +37,10 @@
  * the vocabulary made vectorising with them ~25% slower, bigrams of a
  * stop word being looked up by their bytes.)  Without these flags the cost
  * is a test of the flags per field and one of a token flag per token.
+ *
+ * Tokens made with TEXT_NUMCMP also serve an unstemmed vocabulary without
+ * it (and otherwise the same flags): text.h's tokens are then the same but
+ * for the comparison tokens, which are left out (field_tokens).
  */
 #include <errno.h>
 #include <math.h>
@@ -125,6 +129,14 @@ struct field {
 	int32_t *sid;
 	const struct feat_link *stems_link;
 	size_t capid;
+	/*
+	 * With TEXT_NUMCMP in flags, ptok[0..nptok) is tok without the
+	 * comparison tokens: tok as the flags without TEXT_NUMCMP make it,
+	 * for an unstemmed vocabulary with those flags (text.h, field_plain).
+	 */
+	struct text_token *ptok;
+	size_t nptok, capptok;
+	int ptok_valid;
 };
 
 #define FEAT_PROBE INT32_MIN
@@ -353,6 +365,7 @@ feat_scratch_destroy(struct feat_scratch **sp)
 		free(s->field[i].stok);
 		free(s->field[i].uid);
 		free(s->field[i].sid);
+		free(s->field[i].ptok);
 	}
 	if (s->stemmer)
 		sb_stemmer_delete(s->stemmer);
@@ -589,6 +602,53 @@ field_tokenize(struct feat_scratch *s, struct field *f, int which,
 	return 0;
 }
 
+/* Whether token w of chars is "<up>" or "<down>" (TEXT_NUMCMP's). */
+static inline int
+is_numcmp_token(const char *chars, const struct text_token *w)
+{
+	const char *c = chars + w->off;
+
+	return c[0] == '<' && ((w->len == 4 && memcmp(c, "<up>", 4) == 0) ||
+	    (w->len == 6 && memcmp(c, "<down>", 6) == 0));
+}
+
+/*
+ * Copy f's tokens, made with TEXT_NUMCMP, to f->ptok without the
+ * comparison tokens.  text.c adds those and nothing else, and never gives
+ * them the clause break (clause_break emits a pending comparison before it
+ * sets the break), so the rest is what the flags without TEXT_NUMCMP make,
+ * token flags included (text.h; test_text and fuzz_text check it).  A
+ * break on a comparison token would still be carried to the next token,
+ * where the tokeniser would have left it.
+ */
+static void
+field_plain(struct field *f)
+{
+	const struct text_tokens *t = &f->tok;
+	uint32_t brk = 0;
+	size_t i, n = 0;
+
+	if (t->n > f->capptok) {
+		f->capptok = t->n;
+		f->ptok = xreallocarray(f->ptok, t->n, sizeof(*f->ptok));
+	}
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *w = &t->tok[i];
+
+		if (is_numcmp_token(t->chars.data, w)) {
+			brk |= w->flags & TEXT_TOK_BREAK;
+			continue;
+		}
+		f->ptok[n] = *w;
+		if (n > 0)	/* the first token never has one */
+			f->ptok[n].flags |= brk;
+		n++;
+		brk = 0;
+	}
+	f->nptok = n;
+	f->ptok_valid = 1;
+}
+
 static int
 field_tokens(const struct feat_settings *st, const struct feat_vocab *v,
     const struct feat_link *l, struct feat_scratch *s, int which,
@@ -597,10 +657,22 @@ field_tokens(const struct feat_settings *st, const struct feat_vocab *v,
 	static const char *const name[] = { "title", "text" };
 	struct field *f = &s->field[which];
 	unsigned flags = st->text_flags & ~(unsigned)TEXT_STEM;
+	int same = s->shared && f->valid && f->src == str && f->srclen == len;
 
-	if (!s->shared || !f->valid || f->src != str || f->srclen != len ||
-	    f->flags != flags) {
-		f->valid = f->stems_valid = 0;
+	if (same && f->flags != flags && !(st->text_flags & TEXT_STEM) &&
+	    f->flags == (flags | TEXT_NUMCMP)) {
+		/* Unstemmed, and f's tokens but TEXT_NUMCMP's: see above. */
+		if (!f->ptok_valid)
+			field_plain(f);
+		out->tok = f->ptok;
+		out->chars = f->tok.chars.data;
+		out->n = f->nptok;
+		out->pre = NULL;
+		out->rec = NULL;
+		return 0;
+	}
+	if (!same || f->flags != flags) {
+		f->valid = f->stems_valid = f->ptok_valid = 0;
 		f->uid_of = NULL;
 		if (field_tokenize(s, f, which, flags, str, len, err) == -1)
 			return err_prefix(err, "%s", name[which]);
@@ -832,6 +904,17 @@ feat_vocab_lookup(const struct feat_vocab *v, const char *term, size_t len)
 	if (memchr(term, '\0', len) != NULL)
 		return -1;
 	return vocab_find(v, term, len, term_hash(term, len));
+}
+
+int
+feat_vocab_reuses_tokens(const struct feat_vocab *a,
+    const struct feat_vocab *b)
+{
+	unsigned fa = a->settings.text_flags & ~(unsigned)TEXT_STEM;
+	unsigned fb = b->settings.text_flags & ~(unsigned)TEXT_STEM;
+
+	return fa == fb || (!(b->settings.text_flags & TEXT_STEM) &&
+	    !(fb & TEXT_NUMCMP) && fa == (fb | TEXT_NUMCMP));
 }
 
 /* ---- links ---- */

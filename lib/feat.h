@@ -63,10 +63,23 @@ void feat_scratch_destroy(struct feat_scratch **sp);
  * Begin a document that will be vectorised with several vocabularies: from
  * now until the next call, feat_vectorize with this scratch reuses the
  * tokens (and stems) of a title or text it has already tokenised with the
- * same flags.  Without it, every call tokenises afresh.  The title and text
+ * same flags, or with TEXT_NUMCMP added for an unstemmed vocabulary
+ * without it (feat_vocab_reuses_tokens).  Without it, every call tokenises
+ * afresh.  The title and text
  * must not change between the calls for one document.
  */
 void feat_scratch_new_doc(struct feat_scratch *s);
+
+/*
+ * Whether b, vectorising a document right after a in the same document of
+ * a scratch, reuses the tokens a made instead of tokenising again: their
+ * tokeniser flags are the same (stemming aside), or b does not stem and
+ * a's flags are b's with TEXT_NUMCMP, whose tokens are b's and the
+ * comparisons (text.h), left out for b.  The vectors are the same either
+ * way; this only says which order of vocabularies tokenises less.
+ */
+int feat_vocab_reuses_tokens(const struct feat_vocab *a,
+    const struct feat_vocab *b);
 
 /* Builder: count document frequencies, then prune into a vocabulary. */
 struct feat_builder *feat_builder_new(const struct feat_settings *s);

@@ -680,6 +680,10 @@ linmodel_weight(const struct linmodel *m, int32_t f, int c)
 	return m->w[(size_t)f * (size_t)m->nr_class + (size_t)c];
 }
 
+/*
+ * liblinear's model over our table: the same layout unless liblinear keeps
+ * one column (two classes, one-vs-rest), which is then copied out.
+ */
 int
 linmodel_predict_liblinear(const struct linmodel *m,
     const struct feat_vec *x, double *dec)
@@ -688,23 +692,23 @@ linmodel_predict_liblinear(const struct linmodel *m,
 	size_t i, f, rows = m->nr_feature + (m->bias >= 0 ? 1 : 0);
 	size_t k = (size_t)m->nr_class;
 	struct feature_node *nodes = xcalloc(x->n + 2, sizeof(*nodes));
-	double *lw = xcalloc(rows * (size_t)nr_w, sizeof(double));
+	double *lw = NULL;
 	double *ldec = xcalloc(k, sizeof(double));
 	int *label = xcalloc(k, sizeof(int));
 	struct model lm;
 
-	/* liblinear's layout, labels in class order. */
-	for (f = 0; f < rows; f++)
-		for (c = 0; c < nr_w; c++)
-			lw[f * (size_t)nr_w + (size_t)c] = m->w[f * k +
-			    (size_t)c];
+	if ((size_t)nr_w != k) {
+		lw = xcalloc(rows, sizeof(double));
+		for (f = 0; f < rows; f++)
+			lw[f] = m->w[f * k];
+	}
 	for (c = 0; c < m->nr_class; c++)
 		label[c] = c;
 	memset(&lm, 0, sizeof(lm));
 	lm.param.solver_type = m->solver->type;
 	lm.nr_class = m->nr_class;
 	lm.nr_feature = (int)m->nr_feature;
-	lm.w = lw;
+	lm.w = lw != NULL ? lw : m->w;	/* predict_values only reads it */
 	lm.label = label;
 	lm.bias = m->bias;
 	for (i = 0; i < x->n; i++) {

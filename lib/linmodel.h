@@ -113,7 +113,9 @@ double linmodel_weight(const struct linmodel *m, int32_t f, int c);
 /*
  * The reference: liblinear's own predict_values on the same weights, with
  * the bias feature appended as liblinear-predict does; fills dec by class
- * number (nr_class values) and returns liblinear's predicted class.  For
+ * number (nr_class values) and returns liblinear's predicted class.  It
+ * reads our weight table in place, except for two-class one-vs-rest models,
+ * whose single column in liblinear's layout is copied out on every call.  For
  * tests and benchmarks.
  */
 int linmodel_predict_liblinear(const struct linmodel *m,

@@ -550,13 +550,22 @@ emit_marked(struct tok_state *st, int kind, double v, int vok)
 		st->neg = 1;
 }
 
-/* emit_marked, with the common case of neither flag inline. */
+/*
+ * emit_marked, with the common cases inline: neither flag, or TEXT_NUMCMP
+ * alone outside a comparison and not at a keyword, where numcmp_feed only
+ * clears after_num.
+ */
 static inline void
 emit(struct tok_state *st, int kind, double v, int vok)
 {
 	if (st->flags & (TEXT_NUMCMP | TEXT_NEGATION)) {
-		emit_marked(st, kind, v, vok);
-		return;
+		if ((st->flags & TEXT_NEGATION) || st->nc.stage != NC_IDLE ||
+		    (kind == K_WORD && numcmp_keyword(st->b->data + st->start,
+		    st->b->len - st->start))) {
+			emit_marked(st, kind, v, vok);
+			return;
+		}
+		st->nc.after_num = 0;
 	}
 	push_tok(st, st->start, st->b->len - st->start);
 	put_byte(st, '\0');

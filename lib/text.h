@@ -25,7 +25,10 @@
  * are prefixed with "!".
  * With TEXT_NUMCMP, the phrases "from <num> to <num>" and "to <num> from
  * <num>" (units, currencies and scale words in between are allowed) add the
- * token "<up>" or "<down>" comparing the two figures.
+ * token "<up>" or "<down>" comparing the two figures.  That is all the flag
+ * changes: without those tokens, which never carry TEXT_TOK_BREAK, the
+ * tokens are the same as without it, flags and hashes included (feat.c
+ * serves vocabularies of both from one tokenisation).
  *
  * Tokens are written into a caller-owned struct text_tokens that is reused
  * between calls; once it has grown, tokenising makes no heap allocation.

@@ -15,6 +15,9 @@
  * keys, hashes carried from token to bigram, bigrams of unknown words
  * skipped, prefetching, the counting scratch) must give the same ids and
  * the same values.  feat_vocab_lookup must agree with the binary search.
+ * The vocabularies share one scratch and document, in order, so the
+ * negation vocabulary right after the one with number comparisons reuses
+ * its tokens without the comparisons (feat_vocab_reuses_tokens).
  * Vectorising again with the same scratch, and with a fresh one, must give
  * the same vector, and so must vectorising each stemmed vocabulary through
  * a link from its unstemmed twin (feat_vectorize_linked).  Invalid UTF-8
@@ -104,6 +107,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		check(feat_builder_finish(b, &vocab[k], &err) == 0, err.msg);
 		feat_builder_destroy(&b);
 	}
+	check(feat_vocab_reuses_tokens(vocab[3], vocab[PLAIN]) &&
+	    !feat_vocab_reuses_tokens(vocab[PLAIN], vocab[3]),
+	    "negation does not reuse the comparisons' tokens");
 	link = feat_link_new(vocab[PLAIN], vocab[PLAIN + 1]);
 	check(link != NULL, "no link between twins");
 	stop_link = feat_link_new(vocab[STOP], vocab[STOP + 1]);

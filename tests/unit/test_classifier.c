@@ -27,6 +27,7 @@
 #include "classifier.h"
 #include "feat.h"
 #include "model.h"
+#include "text.h"
 
 #define DATA_SEED 424242u
 #define NDOCS 120
@@ -134,16 +135,20 @@ write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Train one task on the training documents and save it as dir/task. */
+/*
+ * Train one task with feature settings st (NULL: the defaults) on n
+ * documents and save it as dir/task.
+ */
 static void
-make_bundle(const struct fixture *fx, const char *dir, const char *task,
+make_bundle_from(const struct doc *docs, int n,
+    const struct feat_settings *st, const char *dir, const char *task,
     int senti)
 {
 	struct feat_builder *fb;
 	struct feat_scratch *fs = feat_scratch_new();
 	struct feat_vocab *vocab = NULL;
 	struct model *model = NULL;
-	struct feat_settings st;
+	struct feat_settings def;
 	struct model_params p;
 	struct bundle_parts parts;
 	struct feat_vec x[NDOCS];
@@ -151,22 +156,23 @@ make_bundle(const struct fixture *fx, const char *dir, const char *task,
 	struct err err;
 	char *path;
 
-	feat_settings_default(&st);
-	fb = feat_builder_new(&st);
-	for (i = 0; i < NDOCS; i++)
-		assert_int_equal(feat_builder_add(fb, fx->train[i].title,
-		    strlen(fx->train[i].title), fx->train[i].text,
-		    strlen(fx->train[i].text), &err), 0);
+	assert_true(n <= NDOCS);
+	feat_settings_default(&def);
+	fb = feat_builder_new(st != NULL ? st : &def);
+	for (i = 0; i < n; i++)
+		assert_int_equal(feat_builder_add(fb, docs[i].title,
+		    strlen(docs[i].title), docs[i].text,
+		    strlen(docs[i].text), &err), 0);
 	assert_int_equal(feat_builder_finish(fb, &vocab, &err), 0);
-	for (i = 0; i < NDOCS; i++) {
+	for (i = 0; i < n; i++) {
 		feat_vec_init(&x[i]);
-		assert_int_equal(feat_vectorize(vocab, fx->train[i].title,
-		    strlen(fx->train[i].title), fx->train[i].text,
-		    strlen(fx->train[i].text), fs, &x[i], &err), 0);
-		y[i] = senti ? fx->train[i].senti : fx->train[i].topic;
+		assert_int_equal(feat_vectorize(vocab, docs[i].title,
+		    strlen(docs[i].title), docs[i].text,
+		    strlen(docs[i].text), fs, &x[i], &err), 0);
+		y[i] = senti ? docs[i].senti : docs[i].topic;
 	}
 	model_params_default(&p);
-	if (model_train(x, y, NDOCS, feat_vocab_size(vocab), &p, &model,
+	if (model_train(x, y, (size_t)n, feat_vocab_size(vocab), &p, &model,
 	    &err) == -1)
 		fail_msg("%s", err.msg);
 	parts.task = task;
@@ -179,12 +185,20 @@ make_bundle(const struct fixture *fx, const char *dir, const char *task,
 	if (bundle_save(path, &parts, &err) == -1)
 		fail_msg("%s", err.msg);
 	free(path);
-	for (i = 0; i < NDOCS; i++)
+	for (i = 0; i < n; i++)
 		feat_vec_release(&x[i]);
 	model_destroy(&model);
 	feat_vocab_destroy(&vocab);
 	feat_scratch_destroy(&fs);
 	feat_builder_destroy(&fb);
+}
+
+/* Train one task on the training documents and save it as dir/task. */
+static void
+make_bundle(const struct fixture *fx, const char *dir, const char *task,
+    int senti)
+{
+	make_bundle_from(fx->train, NDOCS, NULL, dir, task, senti);
 }
 
 /* A directory name under root, created. */
@@ -436,6 +450,81 @@ test_scratch_reuse(void **state)
 	free(dir);
 }
 
+/* d with a figure compared ("from 5 to 7 mn in") appended to its text. */
+static void
+add_comparison(struct doc *d, int i)
+{
+	static const char *const phrase[] = {
+		" Sales rose from 5 to 7 mn in the city.",
+		" Costs fell to 3 from 4, said people today.",
+		" The report went from EUR 9 bn to EUR 2 bn in the season.",
+	};
+	size_t len = strlen(d->text);
+
+	snprintf(d->text + len, sizeof(d->text) - len, "%s", phrase[i % 3]);
+}
+
+/*
+ * Tasks whose tokeniser settings differ: "a-words" plain words and
+ * bigrams, "b-num" the same stemmed and with number comparisons, and then
+ * also "c-stems", a-words' settings stemmed (linked to it).  By name
+ * a-words comes first, though b-num's tokens serve it; in whatever order
+ * the classifier takes them, each task must give what its bundle gives
+ * alone, on articles with comparisons.
+ */
+static void
+test_mixed_settings(void **state)
+{
+	struct fixture *fx = *state;
+	static struct doc train[NDOCS], test[NTEST];
+	struct classifier_scratch *s = classifier_scratch_new();
+	const struct classifier_out *out;
+	struct classifier *c = NULL;
+	char *dir = make_dir(fx->root, "mixed");
+	struct feat_settings words, num, stems;
+	struct err err;
+	int i, round, ntasks;
+
+	for (i = 0; i < NDOCS; i++) {
+		train[i] = fx->train[i];
+		add_comparison(&train[i], i);
+	}
+	for (i = 0; i < NTEST; i++) {
+		test[i] = fx->test[i];
+		add_comparison(&test[i], i + 1);
+	}
+	feat_settings_default(&words);
+	words.text_flags = 0;
+	words.min_df = 1;
+	num = words;
+	num.text_flags = TEXT_NUMCMP | TEXT_STEM;
+	stems = words;
+	stems.text_flags = TEXT_STEM;
+	make_bundle_from(train, NDOCS, &words, dir, "a-words", 0);
+	make_bundle_from(train, NDOCS, &num, dir, "b-num", 1);
+	for (ntasks = 2; ntasks <= 3; ntasks++) {
+		if (ntasks == 3)
+			make_bundle_from(train, NDOCS, &stems, dir, "c-stems",
+			    0);
+		assert_int_equal(classifier_load(dir, &c, &err), 0);
+		assert_int_equal(classifier_ntasks(c), (size_t)ntasks);
+		assert_string_equal(bundle_task(classifier_bundle(c, 0)),
+		    "a-words");
+		for (round = 0; round < 2; round++)
+			for (i = 0; i < NTEST; i++) {
+				if (classifier_run(c, test[i].title,
+				    strlen(test[i].title), test[i].text,
+				    strlen(test[i].text), 0, s, &out, &err) ==
+				    -1)
+					fail_msg("%s", err.msg);
+				check_against_bundles(c, &test[i], out);
+			}
+		classifier_destroy(&c);
+	}
+	classifier_scratch_destroy(&s);
+	free(dir);
+}
+
 struct worker {
 	const struct fixture *fx;
 	int label[NTEST][2];
@@ -554,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_ambiguous),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_scratch_reuse),
+		cmocka_unit_test(test_mixed_settings),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_load_errors),
 	};

@@ -1025,6 +1025,95 @@ test_stopwords_flag(void **state)
 	feat_scratch_destroy(&sc);
 }
 
+/*
+ * Tokens made with TEXT_NUMCMP serve an unstemmed vocabulary without it:
+ * the same vectors as tokenising afresh, bigrams across a left-out
+ * comparison token included.
+ */
+static void
+test_numcmp_shared(void **state)
+{
+	static const struct doc d[] = {
+		{ "Profit rose from EUR 5 mn to EUR 7 mn", "Sales fell to 3 "
+		    "from 4, then rose from 10 to 12 in 2009.  Banks gained" },
+		{ "", "costs rose from 2 to 3 mn in May as banks closed" },
+	};
+	static const char *const title = "Profit fell from 9 to 8 mn";
+	static const char *const text = "Sales rose from EUR 5 mn to EUR 7 "
+	    "mn in 2009, then fell to 3 from 4; banks gained from 1 to 2";
+	struct feat_settings sn, sp1, sp2, ss;
+	struct feat_vocab *n, *p1, *p2, *st;
+	struct feat_vocab *all[4];
+	struct feat_vec want[4], got;
+	struct feat_scratch *sc = feat_scratch_new(), *fresh;
+	size_t i, before;
+	int round;
+
+	(void)state;
+	feat_settings_default(&sn);
+	sn.min_df = 1;
+	sn.text_flags = TEXT_NUMCMP | TEXT_STEM;
+	sp1 = sn;
+	sp1.text_flags = 0;
+	sp1.ngram_max = 1;
+	sp2 = sp1;
+	sp2.ngram_max = 2;
+	ss = sn;
+	ss.text_flags = TEXT_STEM;
+	all[0] = n = build(&sn, d, 2);
+	all[1] = p1 = build(&sp1, d, 2);
+	all[2] = p2 = build(&sp2, d, 2);
+	all[3] = st = build(&ss, d, 2);
+	assert_true(feat_vocab_lookup(p2, "mn in", 5) >= 0);
+
+	assert_true(feat_vocab_reuses_tokens(n, p1));
+	assert_true(feat_vocab_reuses_tokens(n, p2));
+	assert_false(feat_vocab_reuses_tokens(p1, n));
+	assert_false(feat_vocab_reuses_tokens(n, st));	/* stems */
+	assert_true(feat_vocab_reuses_tokens(p1, p2));
+	assert_true(feat_vocab_reuses_tokens(p1, st));
+	assert_true(feat_vocab_reuses_tokens(n, n));
+
+	fresh = feat_scratch_new();
+	for (i = 0; i < 4; i++) {
+		feat_vec_init(&want[i]);
+		vectorize(all[i], title, text, fresh, &want[i]);
+	}
+	feat_vec_init(&got);
+	for (round = 0; round < 2; round++) {
+		feat_scratch_new_doc(sc);
+		vectorize(n, title, text, sc, &got);
+		assert_same_vec(&got, &want[0]);
+		vectorize(p1, title, text, sc, &got);
+		assert_same_vec(&got, &want[1]);
+		/* Served from n's tokens, not tokenised again. */
+		assert_int_equal(sc->field[1].flags, TEXT_NUMCMP);
+		assert_true(sc->field[1].ptok_valid);
+		assert_true(sc->field[1].nptok < sc->field[1].tok.n);
+		vectorize(p2, title, text, sc, &got);
+		assert_same_vec(&got, &want[2]);
+		vectorize(st, title, text, sc, &got);
+		assert_same_vec(&got, &want[3]);
+		vectorize(p1, title, text, sc, &got);
+		assert_same_vec(&got, &want[1]);
+	}
+	/* Once grown, the shared pair allocates nothing. */
+	before = nalloc;
+	feat_scratch_new_doc(sc);
+	vectorize(n, title, text, sc, &got);
+	vectorize(p2, title, text, sc, &got);
+	assert_int_equal(nalloc, before);
+	assert_same_vec(&got, &want[2]);
+
+	for (i = 0; i < 4; i++) {
+		feat_vec_release(&want[i]);
+		feat_vocab_destroy(&all[i]);
+	}
+	feat_vec_release(&got);
+	feat_scratch_destroy(&fresh);
+	feat_scratch_destroy(&sc);
+}
+
 /* ---- scratch reuse ---- */
 
 static void
@@ -1297,6 +1386,7 @@ main(void)
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_clean_flags),
 		cmocka_unit_test(test_stopwords_flag),
+		cmocka_unit_test(test_numcmp_shared),
 		cmocka_unit_test(test_scratch_reuse),
 		cmocka_unit_test(test_vocab_round_trip),
 		cmocka_unit_test(test_vocab_corrupt),

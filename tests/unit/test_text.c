@@ -383,6 +383,95 @@ test_numcmp(void **state)
 	    "did not !rise !from <num> !to <num> <up>");
 }
 
+/*
+ * Check text.h's promise that TEXT_NUMCMP only adds "<up>" and "<down>",
+ * never with a break, on in against flags without it.  Returns how many
+ * comparison tokens it added.
+ */
+static size_t
+numcmp_adds_only(const char *in, size_t len, unsigned flags)
+{
+	struct text_tokens p, c;
+	struct err err;
+	size_t i, j = 0, added = 0;
+
+	text_tokens_init(&p);
+	text_tokens_init(&c);
+	assert_int_equal(text_tokenize(in, len, flags, &p, &err), 0);
+	assert_int_equal(text_tokenize(in, len, flags | TEXT_NUMCMP, &c,
+	    &err), 0);
+	for (i = 0; i < c.n; i++) {
+		const struct text_token *k = &c.tok[i], *w;
+		const char *kc = c.chars.data + k->off;
+
+		if ((k->len == 4 && memcmp(kc, "<up>", 4) == 0) ||
+		    (k->len == 6 && memcmp(kc, "<down>", 6) == 0)) {
+			assert_int_equal(k->flags, 0);
+			added++;
+			continue;
+		}
+		assert_true(j < p.n);
+		w = &p.tok[j++];
+		assert_int_equal(k->len, w->len);
+		assert_memory_equal(kc, p.chars.data + w->off, k->len);
+		assert_int_equal(k->flags, w->flags);
+		assert_true(k->hash == w->hash);
+	}
+	assert_int_equal(j, p.n);
+	text_tokens_release(&p);
+	text_tokens_release(&c);
+	return added;
+}
+
+static void
+test_numcmp_adds_only(void **state)
+{
+	static const char *const fixed[] = {
+		"Sales rose to EUR 12.5 mn from EUR 10.1 mn.",
+		"from 4 to 5, then",
+		"from 4 to 5\n\nnext paragraph",
+		"from 4 to 5 - a dash",
+		"to 5, from 4",
+		"up to $1.13bn from $980m",
+		"did not rise from 4 to 5 bn",
+		"from 3 to 4 to 2 from 1 to 9 mn (x)",
+		"<up> <down> from 1 to 2",
+	};
+	/* Phrases that make comparisons, and ones that end them. */
+	static const char *const words[] = {
+		"from 5", "to 4.5", "from eur 1,200", "to $10,5", "from",
+		"to", "eur", "mn", "bn", "million", "pct", "%", "7", "1.2.3",
+		"rose", "not", "sales", ".", ",", ";", "\n\n", "-", "(", ")",
+		"中国", "don't", "never",
+	};
+	struct buf in;
+	uint32_t seed = 12345;
+	size_t i, j, n, added = 0;
+	unsigned flags;
+
+	(void)state;
+	buf_init(&in);
+	for (flags = 0; flags <= TEXT_NEGATION; flags += TEXT_NEGATION) {
+		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			added += numcmp_adds_only(fixed[i], strlen(fixed[i]),
+			    flags);
+		for (i = 0; i < 2000; i++) {
+			buf_reset(&in);
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (seed >> 16) % 30;
+			for (j = 0; j < n; j++) {
+				seed = seed * 1103515245u + 12345u;
+				buf_addstr(&in, words[(seed >> 16) %
+				    (sizeof(words) / sizeof(words[0]))]);
+				buf_addch(&in, (seed >> 8) % 4 ? ' ' : '\n');
+			}
+			added += numcmp_adds_only(in.data, in.len, flags);
+		}
+	}
+	assert_true(added > 500);	/* comparisons were exercised */
+	buf_release(&in);
+}
+
 static void
 test_reuse(void **state)
 {
@@ -468,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_marks_only),
 		cmocka_unit_test(test_negation),
 		cmocka_unit_test(test_numcmp),
+		cmocka_unit_test(test_numcmp_adds_only),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_hash),
 	};
